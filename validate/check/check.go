@@ -1,0 +1,108 @@
+// Package check defines the validator's checks: one file per check, each with
+// a stable code, a severity, a one-line summary and the reason it exists.
+package check
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"meshops.dev/meshops/validate/index"
+	"meshops.dev/meshops/validate/render"
+)
+
+// Severity is how bad a finding is. Errors fail the run; warnings do not.
+type Severity string
+
+const (
+	Warning Severity = "warning"
+	Error   Severity = "error"
+)
+
+// IgnoreAnnotation silences findings on the resource that carries it: its
+// value is a comma-separated list of check codes.
+const IgnoreAnnotation = "validate.meshops.dev/ignore"
+
+// Finding is one problem in one resource of one target.
+type Finding struct {
+	Code     string   `json:"code"`
+	Severity Severity `json:"severity"`
+	// Target is the overlay or cluster entry point the resource was rendered in.
+	Target string `json:"target"`
+	// File is the repository file to edit.
+	File string `json:"file"`
+	// Resource names the object ("WasmPlugin blog/blog-headers"), if any.
+	Resource string `json:"resource,omitempty"`
+	Message  string `json:"message"`
+}
+
+func (f Finding) String() string {
+	where := f.File
+	if f.Resource != "" {
+		where += " (" + f.Resource + ")"
+	}
+	return fmt.Sprintf("%s %s [%s] %s: %s", f.Severity, f.Code, f.Target, where, f.Message)
+}
+
+// Check is one rule.
+type Check struct {
+	Code      string
+	Name      string
+	Severity  Severity
+	Summary   string // one line: what it catches
+	Rationale string // why it matters in a cluster
+	// Target runs on each rendered target; Repo runs once on the whole
+	// repository. A check sets one of them.
+	Target func(ix *index.Index, env *Env) []Finding
+	Repo   func(repo *Repo, env *Env) []Finding
+}
+
+// Env is the configuration the checks share.
+type Env struct {
+	// RootNamespace is Istio's root namespace, where a WasmPlugin applies to
+	// every namespace.
+	RootNamespace string
+}
+
+// Repo is every rendered target of the repository.
+type Repo struct {
+	Tree    *render.Tree
+	Targets []*index.Index
+	// Failed lists targets that did not render, by directory.
+	Failed map[string]error
+}
+
+// finding builds a finding of check c about object o.
+func (c *Check) finding(ix *index.Index, o *index.Object, format string, args ...any) Finding {
+	return Finding{
+		Code:     c.Code,
+		Severity: c.Severity,
+		Target:   ix.Target.Dir,
+		File:     o.Source,
+		Resource: o.String(),
+		Message:  fmt.Sprintf(format, args...),
+	}
+}
+
+// All returns every check, ordered by code.
+func All() []*Check {
+	all := []*Check{
+		WasmPluginReach, SidecarReach, WasmPluginTargeting, IstioSchema, IstioWebhook,
+		PluginImage, PluginConfig, RouteGateways, RouteHosts, RouteDestinations,
+		ServiceSelector, ServiceTargetPort, DeploymentSelector, KubernetesSchema, KubernetesNames,
+		PinnedImages, OverlayPinsBaseImages, EntryPointPaths, FluxSchema, RepoURLs, UndeployedOverlay,
+		PlaintextSecret,
+	}
+	sort.Slice(all, func(i, j int) bool { return all[i].Code < all[j].Code })
+	return all
+}
+
+// Ignored reports whether o's ignore annotation lists code.
+func Ignored(o *index.Object, code string) bool {
+	for _, c := range strings.Split(o.Annotations()[IgnoreAnnotation], ",") {
+		if strings.EqualFold(strings.TrimSpace(c), code) {
+			return true
+		}
+	}
+	return false
+}

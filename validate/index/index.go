@@ -1,0 +1,160 @@
+// Package index holds one rendered target's resources, looked up by kind,
+// namespace, name and labels, for the checks to query.
+package index
+
+import (
+	"sort"
+
+	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"sigs.k8s.io/kustomize/api/resource"
+
+	"meshops.dev/meshops/validate/render"
+)
+
+// Object is one rendered resource.
+type Object struct {
+	Res       *resource.Resource
+	Group     string // API group, "" for core
+	Version   string
+	Kind      string
+	Namespace string
+	Name      string
+	// Source is the repository file that declared the object.
+	Source string
+	// Content is the object as a generic map (apiVersion, kind, metadata, spec...).
+	Content map[string]any
+}
+
+// String names the object for messages: "WasmPlugin blog/blog-headers".
+func (o *Object) String() string {
+	if o.Namespace == "" {
+		return o.Kind + " " + o.Name
+	}
+	return o.Kind + " " + o.Namespace + "/" + o.Name
+}
+
+// Labels returns metadata.labels.
+func (o *Object) Labels() map[string]string { return o.Res.GetLabels() }
+
+// Annotations returns metadata.annotations.
+func (o *Object) Annotations() map[string]string { return o.Res.GetAnnotations() }
+
+// Spec returns the object's spec as a map, or nil.
+func (o *Object) Spec() map[string]any {
+	spec, _ := o.Content["spec"].(map[string]any)
+	return spec
+}
+
+// Index is one target's resources.
+type Index struct {
+	Target  render.Target
+	Objects []*Object
+	byKind  map[string][]*Object
+}
+
+// New indexes a render result.
+func New(r *render.Result) *Index {
+	ix := &Index{Target: r.Target, byKind: map[string][]*Object{}}
+	for _, res := range r.Resources.Resources() {
+		gvk := res.GetGvk()
+		o := &Object{
+			Res:       res,
+			Group:     gvk.Group,
+			Version:   gvk.Version,
+			Kind:      gvk.Kind,
+			Namespace: res.GetNamespace(),
+			Name:      res.GetName(),
+			Source:    r.Source(res),
+		}
+		if m, err := res.Map(); err == nil {
+			o.Content = m
+		}
+		ix.Objects = append(ix.Objects, o)
+		ix.byKind[o.Kind] = append(ix.byKind[o.Kind], o)
+	}
+	return ix
+}
+
+// Kind returns every object of a kind, in render order.
+func (ix *Index) Kind(kind string) []*Object { return ix.byKind[kind] }
+
+// Get returns the object of a kind, namespace and name, or nil.
+func (ix *Index) Get(kind, namespace, name string) *Object {
+	for _, o := range ix.byKind[kind] {
+		if o.Namespace == namespace && o.Name == name {
+			return o
+		}
+	}
+	return nil
+}
+
+// Namespace returns the Namespace object called name, or nil.
+func (ix *Index) Namespace(name string) *Object { return ix.Get("Namespace", "", name) }
+
+// Workload is an object that runs pods, with the template its pods get.
+type Workload struct {
+	*Object
+	Template corev1.PodTemplateSpec
+}
+
+// WorkloadKinds are the kinds whose pods an Istio selector can match.
+var WorkloadKinds = []string{"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob", "Pod"}
+
+// Workloads returns every workload in namespace ("" for all namespaces),
+// sorted by kind and name. Objects that do not decode are left to the schema
+// check.
+func (ix *Index) Workloads(namespace string) []Workload {
+	var out []Workload
+	for _, kind := range WorkloadKinds {
+		for _, o := range ix.byKind[kind] {
+			if namespace != "" && o.Namespace != namespace {
+				continue
+			}
+			if tpl, ok := podTemplate(o); ok {
+				out = append(out, Workload{Object: o, Template: tpl})
+			}
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].String() < out[j].String() })
+	return out
+}
+
+func podTemplate(o *Object) (corev1.PodTemplateSpec, bool) {
+	from := func(into any) bool {
+		return o.Content != nil && runtime.DefaultUnstructuredConverter.FromUnstructured(o.Content, into) == nil
+	}
+	switch o.Kind {
+	case "Deployment":
+		var d appsv1.Deployment
+		ok := from(&d)
+		return d.Spec.Template, ok
+	case "StatefulSet":
+		var s appsv1.StatefulSet
+		ok := from(&s)
+		return s.Spec.Template, ok
+	case "DaemonSet":
+		var d appsv1.DaemonSet
+		ok := from(&d)
+		return d.Spec.Template, ok
+	case "ReplicaSet":
+		var r appsv1.ReplicaSet
+		ok := from(&r)
+		return r.Spec.Template, ok
+	case "Job":
+		var j batchv1.Job
+		ok := from(&j)
+		return j.Spec.Template, ok
+	case "CronJob":
+		var c batchv1.CronJob
+		ok := from(&c)
+		return c.Spec.JobTemplate.Spec.Template, ok
+	case "Pod":
+		var p corev1.Pod
+		ok := from(&p)
+		return corev1.PodTemplateSpec{ObjectMeta: p.ObjectMeta, Spec: p.Spec}, ok
+	}
+	return corev1.PodTemplateSpec{}, false
+}

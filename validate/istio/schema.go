@@ -1,0 +1,117 @@
+package istio
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+
+	"k8s.io/apiextensions-apiserver/pkg/apis/apiextensions"
+	structuralschema "k8s.io/apiextensions-apiserver/pkg/apiserver/schema"
+	"k8s.io/apiextensions-apiserver/pkg/apiserver/schema/cel"
+	structuraldefaulting "k8s.io/apiextensions-apiserver/pkg/apiserver/schema/defaulting"
+	structurallisttype "k8s.io/apiextensions-apiserver/pkg/apiserver/schema/listtype"
+	structuralpruning "k8s.io/apiextensions-apiserver/pkg/apiserver/schema/pruning"
+	"k8s.io/apiextensions-apiserver/pkg/apiserver/validation"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	utiljson "k8s.io/apimachinery/pkg/util/json"
+	celconfig "k8s.io/apiserver/pkg/apis/cel"
+)
+
+// crdSchema is what the API server compiles from one served CRD version.
+type crdSchema struct {
+	openapi    validation.SchemaCreateValidator
+	structural *structuralschema.Structural
+	cel        *cel.Validator
+}
+
+// schemas compiles every served version of every CRD, as the API server does
+// when the CRDs are installed. It mirrors istio.io/istio/pkg/config/crd's
+// test-only Validator, which cannot be linked into a command: its package
+// pulls in Istio's test environment, which logs to stdout at start-up.
+func schemas(crds []apiextensions.CustomResourceDefinition) (map[schema.GroupVersionKind]*crdSchema, error) {
+	out := map[schema.GroupVersionKind]*crdSchema{}
+	for _, crd := range crds {
+		for _, ver := range crd.Spec.Versions {
+			if !ver.Served {
+				continue
+			}
+			s := ver.Schema
+			if s == nil {
+				s = crd.Spec.Validation
+			}
+			if s == nil || s.OpenAPIV3Schema == nil {
+				return nil, fmt.Errorf("CRD %s version %s has no schema", crd.Name, ver.Name)
+			}
+			openapi, _, err := validation.NewSchemaValidator(s.OpenAPIV3Schema)
+			if err != nil {
+				return nil, fmt.Errorf("CRD %s: %w", crd.Name, err)
+			}
+			structural, err := structuralschema.NewStructural(s.OpenAPIV3Schema)
+			if err != nil {
+				return nil, fmt.Errorf("CRD %s: %w", crd.Name, err)
+			}
+			gvk := schema.GroupVersionKind{Group: crd.Spec.Group, Version: ver.Name, Kind: crd.Spec.Names.Kind}
+			out[gvk] = &crdSchema{openapi: openapi, structural: structural, cel: cel.NewValidator(structural, true, celconfig.PerCallLimit)}
+		}
+	}
+	return out, nil
+}
+
+// validate applies, in the API server's order, defaulting, OpenAPI
+// validation, list-type rules, unknown-field pruning and CEL rules.
+func (s *crdSchema) validate(obj map[string]any) error {
+	if errs := validation.ValidateCustomResource(nil, obj, s.openapi); len(errs) > 0 {
+		return errs.ToAggregate()
+	}
+	if errs := structurallisttype.ValidateListSetsAndMaps(nil, s.structural, obj); len(errs) > 0 {
+		return errs.ToAggregate()
+	}
+	pruned, err := normalize(obj)
+	if err != nil {
+		return err
+	}
+	unknown := structuralpruning.PruneWithOptions(pruned, s.structural, true, structuralschema.UnknownFieldPathOptions{TrackUnknownFieldPaths: true})
+	var fields []string
+	for _, f := range unknown {
+		if !strings.HasPrefix(f, "metadata.") {
+			fields = append(fields, f)
+		}
+	}
+	if len(fields) > 0 {
+		sort.Strings(fields)
+		return fmt.Errorf("unknown field(s) %s: the API server rejects them (strict field validation) or drops them", strings.Join(fields, ", "))
+	}
+	if s.cel != nil {
+		errs, _ := s.cel.Validate(context.Background(), nil, s.structural, obj, nil, celconfig.RuntimeCELCostBudget)
+		if len(errs) > 0 {
+			return errs.ToAggregate()
+		}
+	}
+	return nil
+}
+
+// normalize returns a deep copy of obj in the API server's JSON form: whole
+// numbers as int64, as the schema and CEL validators expect.
+func normalize(obj map[string]any) (map[string]any, error) {
+	raw, err := json.Marshal(obj)
+	if err != nil {
+		return nil, err
+	}
+	var out map[string]any
+	if err := utiljson.Unmarshal(raw, &out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// defaulted returns a normalized copy of obj with the schema's defaults set.
+func (s *crdSchema) defaulted(obj map[string]any) (map[string]any, error) {
+	out, err := normalize(obj)
+	if err != nil {
+		return nil, err
+	}
+	structuraldefaulting.Default(out, s.structural)
+	return out, nil
+}

@@ -1,0 +1,139 @@
+package render
+
+import (
+	"fmt"
+	"path"
+	"strings"
+
+	"sigs.k8s.io/kustomize/api/konfig"
+)
+
+// Kind says what a Target is for.
+type Kind string
+
+const (
+	// Overlay is an environment under overlays/.
+	Overlay Kind = "overlay"
+	// Cluster is a GitOps entry point under clusters/.
+	Cluster Kind = "cluster"
+)
+
+// Target is a directory that renders to a set of resources.
+type Target struct {
+	Kind Kind
+	// Dir is the repository-relative directory, e.g. "overlays/dev".
+	Dir string
+	// Generated is true for a directory without a kustomization file, which
+	// Flux renders by generating one that lists every manifest below it.
+	Generated bool
+}
+
+// Name is the target's last path element ("dev" for overlays/dev).
+func (t Target) Name() string { return path.Base(t.Dir) }
+
+// Discover lists every overlay (each directory of overlays/ with a
+// kustomization file) and every cluster entry point (under clusters/, each
+// directory with a kustomization file or, failing that, with manifests that no
+// entry point above it already covers), in a stable order.
+func Discover(t *Tree) ([]Target, error) {
+	if !t.IsDir("overlays") {
+		return nil, fmt.Errorf("overlays: directory not found in %s", t.Root)
+	}
+	envs, err := t.ReadDir("overlays")
+	if err != nil {
+		return nil, fmt.Errorf("overlays: %w", err)
+	}
+	var targets []Target
+	for _, env := range envs {
+		dir := path.Join("overlays", env)
+		if !t.IsDir(dir) {
+			continue
+		}
+		if KustomizationFile(t, dir) == "" {
+			return nil, fmt.Errorf("%s: no kustomization.yaml (every directory of overlays/ is an environment)", dir)
+		}
+		targets = append(targets, Target{Kind: Overlay, Dir: dir})
+	}
+	if len(targets) == 0 {
+		return nil, fmt.Errorf("overlays: no environment found (expected overlays/<env>/kustomization.yaml)")
+	}
+	if t.IsDir("clusters") {
+		if err := discoverClusters(t, "clusters", &targets); err != nil {
+			return nil, err
+		}
+	}
+	return targets, nil
+}
+
+func discoverClusters(t *Tree, dir string, targets *[]Target) error {
+	if dir != "clusters" {
+		if KustomizationFile(t, dir) != "" {
+			*targets = append(*targets, Target{Kind: Cluster, Dir: dir})
+			return nil
+		}
+		if hasManifests(t, dir) {
+			*targets = append(*targets, Target{Kind: Cluster, Dir: dir, Generated: true})
+			return nil
+		}
+	}
+	entries, err := t.ReadDir(dir)
+	if err != nil {
+		return fmt.Errorf("%s: %w", dir, err)
+	}
+	for _, e := range entries {
+		sub := path.Join(dir, e)
+		if t.IsDir(sub) {
+			if err := discoverClusters(t, sub, targets); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// KustomizationFile returns the repository-relative path of dir's
+// kustomization file, or "" if it has none.
+func KustomizationFile(t *Tree, dir string) string {
+	for _, name := range konfig.RecognizedKustomizationFileNames() {
+		p := path.Join(dir, name)
+		if t.Exists(p) && !t.IsDir(p) {
+			return p
+		}
+	}
+	return ""
+}
+
+func isManifest(name string) bool {
+	return strings.HasSuffix(name, ".yaml") || strings.HasSuffix(name, ".yml")
+}
+
+func hasManifests(t *Tree, dir string) bool {
+	entries, _ := t.ReadDir(dir)
+	for _, e := range entries {
+		if isManifest(e) && !t.IsDir(path.Join(dir, e)) {
+			return true
+		}
+	}
+	return false
+}
+
+// manifestsBelow lists, relative to dir, every manifest in dir and its
+// subdirectories, the way Flux's kustomization generator collects them.
+func manifestsBelow(t *Tree, dir string) []string {
+	var out []string
+	var walk func(rel string)
+	walk = func(rel string) {
+		entries, _ := t.ReadDir(path.Join(dir, rel))
+		for _, e := range entries {
+			p := path.Join(rel, e)
+			switch {
+			case t.IsDir(path.Join(dir, p)):
+				walk(p)
+			case isManifest(e):
+				out = append(out, p)
+			}
+		}
+	}
+	walk("")
+	return out
+}

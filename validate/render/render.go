@@ -1,0 +1,137 @@
+package render
+
+import (
+	"fmt"
+	"path"
+	"strings"
+
+	"sigs.k8s.io/kustomize/api/krusty"
+	"sigs.k8s.io/kustomize/api/resmap"
+	"sigs.k8s.io/kustomize/api/resource"
+	"sigs.k8s.io/kustomize/api/types"
+	"sigs.k8s.io/yaml"
+)
+
+// wrapperDir is where, in memory only, the validator puts the kustomization
+// that wraps a target to ask Kustomize for origin annotations. The dot keeps
+// it out of every walk of the repository.
+const wrapperDir = ".meshops-render"
+
+// Result is one rendered target.
+type Result struct {
+	Target Target
+	// Resources is the build output, byte for byte what `kustomize build`
+	// prints (origin annotations removed).
+	Resources resmap.ResMap
+	// sources maps each resource to the repository file that declared it.
+	sources map[*resource.Resource]string
+}
+
+// Source returns the repository-relative file that declared r, or the
+// target's kustomization file when Kustomize generated r.
+func (r *Result) Source(res *resource.Resource) string {
+	if s, ok := r.sources[res]; ok && s != "" {
+		return s
+	}
+	return path.Join(r.Target.Dir, "kustomization.yaml")
+}
+
+// Error is a target that could not be rendered.
+type Error struct {
+	Target Target
+	Err    error
+}
+
+func (e *Error) Error() string { return fmt.Sprintf("render %s: %v", e.Target.Dir, e.Err) }
+func (e *Error) Unwrap() error { return e.Err }
+
+// Options are Kustomize's options for every render: the CLI's defaults
+// (legacy output order, load restrictions rooted at each kustomization,
+// no plugins of any kind).
+func Options() *krusty.Options {
+	o := krusty.MakeDefaultOptions()
+	o.Reorder = krusty.ReorderOptionUnspecified
+	o.LoadRestrictions = types.LoadRestrictionsRootOnly
+	o.PluginConfig = types.DisabledPluginConfig()
+	return o
+}
+
+// Render builds target from the tree. Kustomize keeps global state (its
+// OpenAPI schema; kustomize issue #3659), so callers must not call Render
+// from several goroutines at once: the validator renders targets one after
+// the other and checks them concurrently instead.
+func Render(t *Tree, target Target) (*Result, error) {
+	fail := func(err error) (*Result, error) { return nil, &Error{Target: target, Err: err} }
+	if target.Generated {
+		if err := t.generateKustomization(target.Dir); err != nil {
+			return fail(err)
+		}
+	}
+	if err := CheckSources(t, target.Dir); err != nil {
+		return fail(err)
+	}
+	wrapper := path.Join(wrapperDir, target.Dir)
+	up := strings.Repeat("../", strings.Count(wrapper, "/")+1)
+	doc := fmt.Sprintf("apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n- %s%s\nbuildMetadata:\n- originAnnotations\n", up, target.Dir)
+	if err := t.Add(path.Join(wrapper, "kustomization.yaml"), []byte(doc)); err != nil {
+		return fail(err)
+	}
+	m, err := krusty.MakeKustomizer(Options()).Run(t.fs, t.Abs(wrapper))
+	if err != nil {
+		return fail(t.relErr(err))
+	}
+	res := &Result{Target: target, Resources: m, sources: make(map[*resource.Resource]string, m.Size())}
+	for _, r := range m.Resources() {
+		origin, err := r.GetOrigin()
+		if err == nil && origin != nil && origin.Path != "" && origin.Repo == "" {
+			res.sources[r] = path.Clean(path.Join(wrapper, origin.Path))
+		}
+		annotations := r.GetAnnotations()
+		delete(annotations, "config.kubernetes.io/origin")
+		if err := r.SetAnnotations(annotations); err != nil {
+			return fail(err)
+		}
+	}
+	return res, nil
+}
+
+// generateKustomization writes, in memory, the kustomization Flux's
+// kustomize-controller generates for a directory without one.
+func (t *Tree) generateKustomization(dir string) error {
+	k := types.Kustomization{TypeMeta: types.TypeMeta{APIVersion: types.KustomizationVersion, Kind: types.KustomizationKind}}
+	for _, f := range manifestsBelow(t, dir) {
+		data, err := t.ReadFile(path.Join(dir, f))
+		if err != nil {
+			return err
+		}
+		var obj struct {
+			APIVersion string `json:"apiVersion"`
+			Kind       string `json:"kind"`
+		}
+		// Flux includes only files that hold Kubernetes objects.
+		if yaml.Unmarshal(firstDocument(data), &obj) == nil && obj.APIVersion != "" && obj.Kind != "" {
+			k.Resources = append(k.Resources, f)
+		}
+	}
+	data, err := yaml.Marshal(k)
+	if err != nil {
+		return err
+	}
+	return t.Add(path.Join(dir, "kustomization.yaml"), data)
+}
+
+func firstDocument(data []byte) []byte {
+	s := string(data)
+	s = strings.TrimPrefix(s, "---\n")
+	if i := strings.Index(s, "\n---"); i >= 0 {
+		s = s[:i]
+	}
+	return []byte(s)
+}
+
+// relErr shortens the tree's mount point out of Kustomize's messages.
+func (t *Tree) relErr(err error) error {
+	msg := strings.ReplaceAll(err.Error(), t.Root+"/"+wrapperDir+"/", "")
+	msg = strings.ReplaceAll(msg, t.Root+"/", "")
+	return fmt.Errorf("%s", msg)
+}

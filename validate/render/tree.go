@@ -1,0 +1,165 @@
+// Package render turns the repository's overlays and cluster entry points into
+// Kubernetes resources, offline, exactly as `kustomize build` and Flux would,
+// and remembers the source file each resource came from.
+package render
+
+import (
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"sigs.k8s.io/kustomize/kyaml/filesys"
+)
+
+// maxFileBytes bounds the files copied into a Tree; Kustomize inputs are small
+// and anything larger is a build artefact, not configuration.
+const maxFileBytes = 4 << 20
+
+// Tree is a read-only, in-memory copy of a repository. Rendering from memory
+// keeps the validator offline and deterministic, never writes to the work
+// tree, and lets the same code render a git revision that is not checked out.
+type Tree struct {
+	// Root is the absolute path the repository is mounted at. Kustomize's
+	// messages name files under it, as they would on disk.
+	Root string
+	fs   filesys.FileSystem
+}
+
+// NewTree returns an empty tree mounted at root, to be filled with Add.
+func NewTree(root string) *Tree {
+	fsys := filesys.MakeFsInMemory()
+	_ = fsys.MkdirAll(root)
+	return &Tree{Root: filepath.Clean(root), fs: fsys}
+}
+
+// Add stores a file under its repository-relative path.
+func (t *Tree) Add(rel string, data []byte) error {
+	return t.fs.WriteFile(t.Abs(rel), data)
+}
+
+// Abs returns the mounted path of a repository-relative path.
+func (t *Tree) Abs(rel string) string { return filepath.Join(t.Root, filepath.FromSlash(rel)) }
+
+// Rel returns the repository-relative, slash-separated form of a mounted path.
+func (t *Tree) Rel(abs string) string {
+	rel, err := filepath.Rel(t.Root, abs)
+	if err != nil {
+		return abs
+	}
+	return filepath.ToSlash(rel)
+}
+
+// ReadFile returns a file's contents by repository-relative path.
+func (t *Tree) ReadFile(rel string) ([]byte, error) { return t.fs.ReadFile(t.Abs(rel)) }
+
+// IsDir reports whether rel is a directory of the tree.
+func (t *Tree) IsDir(rel string) bool { return t.fs.IsDir(t.Abs(rel)) }
+
+// Exists reports whether rel is a file or directory of the tree.
+func (t *Tree) Exists(rel string) bool { return t.fs.Exists(t.Abs(rel)) }
+
+// ReadDir lists the entries of a directory, sorted.
+func (t *Tree) ReadDir(rel string) ([]string, error) {
+	names, err := t.fs.ReadDir(t.Abs(rel))
+	sort.Strings(names)
+	return names, err
+}
+
+// skipDir reports whether a directory holds no configuration: VCS data,
+// build output and dependency caches.
+func skipDir(name string) bool {
+	switch name {
+	case "bin", "node_modules", "testdata":
+		return true
+	}
+	return strings.HasPrefix(name, ".")
+}
+
+// LoadDir copies the repository at root into memory. A symbolic link is
+// followed only when its target stays inside the repository: Kustomize would
+// follow it anywhere, and a pull request must not render files from outside.
+func LoadDir(root string) (*Tree, error) {
+	abs, err := filepath.Abs(root)
+	if err != nil {
+		return nil, fmt.Errorf("repository %s: %w", root, err)
+	}
+	real, err := filepath.EvalSymlinks(abs)
+	if err != nil {
+		return nil, fmt.Errorf("repository %s: %w", root, err)
+	}
+	if info, err := os.Stat(real); err != nil || !info.IsDir() {
+		return nil, fmt.Errorf("repository %s: not a directory", root)
+	}
+	t := NewTree(abs)
+	err = filepath.WalkDir(abs, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel := t.Rel(path)
+		if d.IsDir() {
+			if path != abs && skipDir(d.Name()) {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		target := path
+		if d.Type()&fs.ModeSymlink != 0 {
+			if target, err = filepath.EvalSymlinks(path); err != nil {
+				return fmt.Errorf("%s: broken symbolic link: %w", rel, err)
+			}
+			if inside, _ := filepath.Rel(real, target); inside == ".." || strings.HasPrefix(inside, ".."+string(filepath.Separator)) {
+				return fmt.Errorf("%s: symbolic link points outside the repository (to %s)", rel, target)
+			}
+			info, err := os.Stat(target)
+			if err != nil {
+				return fmt.Errorf("%s: %w", rel, err)
+			}
+			if info.IsDir() {
+				return t.addLinkedDir(rel, target)
+			}
+		} else if !d.Type().IsRegular() {
+			return nil
+		}
+		return t.addFile(rel, target)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+func (t *Tree) addFile(rel, path string) error {
+	info, err := os.Stat(path)
+	if err != nil {
+		return fmt.Errorf("%s: %w", rel, err)
+	}
+	if info.Size() > maxFileBytes {
+		return nil
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("%s: %w", rel, err)
+	}
+	return t.Add(rel, data)
+}
+
+// addLinkedDir copies a symlinked directory's regular files under rel.
+func (t *Tree) addLinkedDir(rel, dir string) error {
+	return filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		sub, _ := filepath.Rel(dir, path)
+		name := filepath.ToSlash(filepath.Join(rel, sub))
+		if d.IsDir() || !d.Type().IsRegular() {
+			if d.Type()&fs.ModeSymlink != 0 {
+				return fmt.Errorf("%s: nested symbolic links are not followed", name)
+			}
+			return nil
+		}
+		return t.addFile(name, path)
+	})
+}
