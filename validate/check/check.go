@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"meshops.dev/meshops/validate/index"
+	"meshops.dev/meshops/validate/istio"
 	"meshops.dev/meshops/validate/render"
 )
 
@@ -34,6 +35,8 @@ type Finding struct {
 	// Resource names the object ("WasmPlugin blog/blog-headers"), if any.
 	Resource string `json:"resource,omitempty"`
 	Message  string `json:"message"`
+
+	object *index.Object
 }
 
 func (f Finding) String() string {
@@ -62,6 +65,10 @@ type Env struct {
 	// RootNamespace is Istio's root namespace, where a WasmPlugin applies to
 	// every namespace.
 	RootNamespace string
+	// Istio validates Istio resources as the cluster would.
+	Istio *istio.Validator
+	// Tree is the repository the targets were rendered from.
+	Tree *render.Tree
 }
 
 // Repo is every rendered target of the repository.
@@ -81,7 +88,59 @@ func (c *Check) finding(ix *index.Index, o *index.Object, format string, args ..
 		File:     o.Source,
 		Resource: o.String(),
 		Message:  fmt.Sprintf(format, args...),
+		object:   o,
 	}
+}
+
+// Run runs c on one target (a target check) and drops the findings the
+// resources' ignore annotations silence.
+func (c *Check) Run(ix *index.Index, env *Env) []Finding {
+	if c.Target == nil {
+		return nil
+	}
+	return unignored(c.Target(ix, env))
+}
+
+// RunRepo runs c on the whole repository (a repository check).
+func (c *Check) RunRepo(repo *Repo, env *Env) []Finding {
+	if c.Repo == nil {
+		return nil
+	}
+	return unignored(c.Repo(repo, env))
+}
+
+func unignored(in []Finding) []Finding {
+	out := in[:0]
+	for _, f := range in {
+		if f.object == nil || !Ignored(f.object, f.Code) {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// Sort orders findings by file, target, code, resource and message, so that
+// every run prints the same report.
+func Sort(fs []Finding) {
+	sort.SliceStable(fs, func(i, j int) bool {
+		a, b := fs[i], fs[j]
+		for _, pair := range [][2]string{{a.File, b.File}, {a.Target, b.Target}, {a.Code, b.Code}, {a.Resource, b.Resource}, {a.Message, b.Message}} {
+			if pair[0] != pair[1] {
+				return pair[0] < pair[1]
+			}
+		}
+		return false
+	})
+}
+
+// RemoteReference reports kustomizations that reach for the network.
+var RemoteReference = &Check{
+	Code:     "RN001",
+	Name:     "remote-reference",
+	Severity: Error,
+	Summary:  "kustomizations reference only files in the repository: no remote bases, resources or components",
+	Rationale: "A remote base makes every render depend on the network and on a ref that can move; the validator renders " +
+		"offline and refuses it before Kustomize would fetch it. Vendor the base into the repository and pin it by commit.",
 }
 
 // All returns every check, ordered by code.
@@ -90,8 +149,8 @@ func All() []*Check {
 		WasmPluginReach, SidecarReach, WasmPluginTargeting, IstioSchema, IstioWebhook,
 		PluginImage, PluginConfig, RouteGateways, RouteHosts, RouteDestinations,
 		ServiceSelector, ServiceTargetPort, DeploymentSelector, KubernetesSchema, KubernetesNames,
-		PinnedImages, OverlayPinsBaseImages, EntryPointPaths, FluxSchema, RepoURLs, UndeployedOverlay,
-		PlaintextSecret,
+		PinnedImages, OverlayPinsBaseImages, RouteDestinationPort, EntryPointPaths, FluxSchema, RepoURLs, UndeployedOverlay,
+		PlaintextSecret, RemoteReference,
 	}
 	sort.Slice(all, func(i, j int) bool { return all[i].Code < all[j].Code })
 	return all

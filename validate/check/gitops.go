@@ -1,0 +1,244 @@
+package check
+
+import (
+	"encoding/json"
+	"path"
+	"strconv"
+	"sort"
+	"strings"
+
+	kustomizev1 "github.com/fluxcd/kustomize-controller/api/v1"
+	sourcev1 "github.com/fluxcd/source-controller/api/v1"
+	"sigs.k8s.io/yaml"
+
+	"meshops.dev/meshops/validate/index"
+	"meshops.dev/meshops/validate/render"
+)
+
+// EntryPointPaths checks what Argo CD and Flux would sync.
+var EntryPointPaths = &Check{
+	Code:     "GO001",
+	Name:     "entry-point-path",
+	Severity: Error,
+	Summary:  "each Flux Kustomization path and Argo CD Application source path under clusters/ is a directory of the repository that renders",
+	Rationale: "A path that does not exist or does not build fails the sync in the cluster, after the merge; Flux and Argo CD " +
+		"report it only in their own status.",
+}
+
+// FluxSchema decodes Flux objects strictly into Flux's own API types.
+var FluxSchema = &Check{
+	Code:     "GO002",
+	Name:     "flux-schema",
+	Severity: Error,
+	Summary:  "Flux Kustomizations and GitRepositories decode strictly into the fluxcd API types (v1) and set their required fields",
+	Rationale: "The Flux CRDs reject unknown fields and missing required ones (interval, prune, sourceRef, url), and a " +
+		"misspelt optional field (wiat: true) is silently ignored.",
+}
+
+// RepoURLs keeps every entry point on the same repository.
+var RepoURLs = &Check{
+	Code:     "GO003",
+	Name:     "repo-url-mismatch",
+	Severity: Error,
+	Summary:  "every GitRepository url and Application repoURL under clusters/ names the same repository",
+	Rationale: "A fork that replaces the placeholder URL in some entry points but not others deploys one environment from " +
+		"the upstream repository, or from nowhere.",
+}
+
+// UndeployedOverlay warns about an environment no cluster syncs.
+var UndeployedOverlay = &Check{
+	Code:      "GO004",
+	Name:      "overlay-not-deployed",
+	Severity:  Warning,
+	Summary:   "every overlay is the path of some Flux Kustomization or Argo CD Application under clusters/",
+	Rationale: "An overlay no entry point syncs is dead configuration: bumps to it change nothing in any cluster.",
+}
+
+func init() {
+	EntryPointPaths.Repo = entryPointPaths
+	FluxSchema.Target = fluxSchema
+	RepoURLs.Repo = repoURLs
+	UndeployedOverlay.Repo = undeployedOverlay
+}
+
+// entryPoint is one path a GitOps object syncs.
+type entryPoint struct {
+	ix   *index.Index
+	obj  *index.Object
+	path string // repository-relative, cleaned
+	what string // "spec.path"
+}
+
+func entryPoints(repo *Repo) []entryPoint {
+	var out []entryPoint
+	for _, ix := range repo.Targets {
+		if ix.Target.Kind != render.Cluster {
+			continue
+		}
+		for _, o := range ix.Objects {
+			switch {
+			case o.Kind == "Kustomization" && o.Group == "kustomize.toolkit.fluxcd.io":
+				out = append(out, entryPoint{ix, o, cleanRepoPath(str(o.Spec(), "path")), "spec.path"})
+			case o.Kind == "Application" && o.Group == "argoproj.io":
+				if src := mapOf(o.Spec(), "source"); src != nil {
+					out = append(out, entryPoint{ix, o, cleanRepoPath(str(src, "path")), "spec.source.path"})
+				}
+				for i, s := range listOf(o.Spec(), "sources") {
+					src, _ := s.(map[string]any)
+					if p := str(src, "path"); p != "" {
+						out = append(out, entryPoint{ix, o, cleanRepoPath(p), "spec.sources[" + strconv.Itoa(i) + "].path"})
+					}
+				}
+			}
+		}
+	}
+	return out
+}
+
+func cleanRepoPath(p string) string {
+	p = path.Clean("/" + p)
+	return strings.TrimPrefix(p, "/")
+}
+
+func entryPointPaths(repo *Repo, env *Env) []Finding {
+	c := EntryPointPaths
+	rendered := map[string]bool{}
+	for _, ix := range repo.Targets {
+		rendered[ix.Target.Dir] = true
+	}
+	var out []Finding
+	for _, ep := range entryPoints(repo) {
+		switch {
+		case ep.path == "" || ep.path == ".":
+			out = append(out, c.finding(ep.ix, ep.obj, "%s is empty: it would sync the whole repository; point it at an overlay", ep.what))
+		case !repo.Tree.IsDir(ep.path):
+			out = append(out, c.finding(ep.ix, ep.obj, "%s %q is not a directory of the repository", ep.what, ep.path))
+		case repo.Failed[ep.path] != nil:
+			out = append(out, c.finding(ep.ix, ep.obj, "%s %q does not render: %v", ep.what, ep.path, repo.Failed[ep.path]))
+		case !rendered[ep.path]:
+			tg := render.Target{Kind: render.Overlay, Dir: ep.path, Generated: render.KustomizationFile(repo.Tree, ep.path) == ""}
+			if _, err := render.Render(repo.Tree, tg); err != nil {
+				out = append(out, c.finding(ep.ix, ep.obj, "%s %q does not render: %v", ep.what, ep.path, err))
+			}
+		}
+	}
+	return out
+}
+
+func fluxSchema(ix *index.Index, _ *Env) []Finding {
+	c := FluxSchema
+	var out []Finding
+	for _, o := range ix.Objects {
+		var problems []string
+		raw, _ := json.Marshal(o.Content)
+		switch {
+		case o.Kind == "Kustomization" && o.Group == "kustomize.toolkit.fluxcd.io":
+			var k kustomizev1.Kustomization
+			if o.Version != "v1" {
+				problems = append(problems, "apiVersion "+o.Group+"/"+o.Version+" is not served by current Flux; use kustomize.toolkit.fluxcd.io/v1")
+			} else if err := yaml.UnmarshalStrict(raw, &k); err != nil {
+				problems = append(problems, err.Error())
+			} else {
+				problems = append(problems, required(o.Spec(), "interval", "prune", "sourceRef")...)
+			}
+		case o.Kind == "GitRepository" && o.Group == "source.toolkit.fluxcd.io":
+			var g sourcev1.GitRepository
+			if o.Version != "v1" {
+				problems = append(problems, "apiVersion "+o.Group+"/"+o.Version+" is not served by current Flux; use source.toolkit.fluxcd.io/v1")
+			} else if err := yaml.UnmarshalStrict(raw, &g); err != nil {
+				problems = append(problems, err.Error())
+			} else {
+				problems = append(problems, required(o.Spec(), "interval", "url")...)
+			}
+		}
+		for _, p := range problems {
+			out = append(out, c.finding(ix, o, "%s", p))
+		}
+	}
+	return out
+}
+
+func required(spec map[string]any, fields ...string) []string {
+	var out []string
+	for _, f := range fields {
+		if _, ok := spec[f]; !ok {
+			out = append(out, "spec."+f+" is required")
+		}
+	}
+	return out
+}
+
+// normalizeRepoURL makes equivalent spellings of a repository URL equal.
+func normalizeRepoURL(u string) string {
+	u = strings.TrimSuffix(strings.TrimSuffix(strings.TrimSpace(u), "/"), ".git")
+	return strings.ToLower(u)
+}
+
+func repoURLs(repo *Repo, _ *Env) []Finding {
+	c := RepoURLs
+	type use struct {
+		ix  *index.Index
+		obj *index.Object
+		url string
+	}
+	var uses []use
+	for _, ix := range repo.Targets {
+		if ix.Target.Kind != render.Cluster {
+			continue
+		}
+		for _, o := range ix.Objects {
+			switch {
+			case o.Kind == "GitRepository" && o.Group == "source.toolkit.fluxcd.io":
+				uses = append(uses, use{ix, o, str(o.Spec(), "url")})
+			case o.Kind == "Application" && o.Group == "argoproj.io":
+				if u := str(mapOf(o.Spec(), "source"), "repoURL"); u != "" {
+					uses = append(uses, use{ix, o, u})
+				}
+			}
+		}
+	}
+	count := map[string]int{}
+	for _, u := range uses {
+		count[normalizeRepoURL(u.url)]++
+	}
+	if len(count) < 2 {
+		return nil
+	}
+	urls := make([]string, 0, len(count))
+	for u := range count {
+		urls = append(urls, u)
+	}
+	sort.Slice(urls, func(i, j int) bool {
+		if count[urls[i]] != count[urls[j]] {
+			return count[urls[i]] > count[urls[j]]
+		}
+		return urls[i] < urls[j]
+	})
+	majority := urls[0]
+	var out []Finding
+	for _, u := range uses {
+		if normalizeRepoURL(u.url) != majority {
+			out = append(out, c.finding(u.ix, u.obj, "repository %q differs from %q, which the other %d entry point(s) use: replace it in every entry point", u.url, majority, count[majority]))
+		}
+	}
+	return out
+}
+
+func undeployedOverlay(repo *Repo, _ *Env) []Finding {
+	c := UndeployedOverlay
+	deployed := map[string]bool{}
+	for _, ep := range entryPoints(repo) {
+		deployed[ep.path] = true
+	}
+	var out []Finding
+	for _, ix := range repo.Targets {
+		if ix.Target.Kind == render.Overlay && !deployed[ix.Target.Dir] {
+			out = append(out, Finding{
+				Code: c.Code, Severity: c.Severity, Target: ix.Target.Dir,
+				File:    path.Join(ix.Target.Dir, "kustomization.yaml"),
+				Message: "no Flux Kustomization or Argo CD Application under clusters/ deploys this overlay: add an entry point or delete the overlay",
+			})
+		}
+	}
+	return out
+}

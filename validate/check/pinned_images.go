@@ -1,0 +1,130 @@
+package check
+
+import (
+	"path"
+	"strings"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	corev1 "k8s.io/api/core/v1"
+	"sigs.k8s.io/kustomize/api/types"
+	"sigs.k8s.io/yaml"
+
+	"meshops.dev/meshops/validate/index"
+	"meshops.dev/meshops/validate/render"
+)
+
+// PinnedImages requires every container image to be pinned.
+var PinnedImages = &Check{
+	Code:     "IMG001",
+	Name:     "image-not-pinned",
+	Severity: Error,
+	Summary:  "every container image has an explicit tag or digest, and the tag is not latest",
+	Rationale: "GitOps deploys what the repository says. An untagged or latest image changes under a running cluster with no " +
+		"commit, differs between nodes, and cannot be rolled back by reverting a commit.",
+}
+
+// OverlayPinsBaseImages requires each overlay to pin every image of its bases.
+var OverlayPinsBaseImages = &Check{
+	Code:     "IMG002",
+	Name:     "overlay-does-not-pin-image",
+	Severity: Error,
+	Summary:  "every image an overlay's bases reference (containers and WasmPlugin urls) is pinned in that overlay's images: list",
+	Rationale: "A rollout is a one-line tag bump in one overlay. An image that only the base pins changes every environment at " +
+		"once when the base changes, and make bump / promote cannot reach it.",
+}
+
+func init() {
+	PinnedImages.Target = pinnedImages
+	OverlayPinsBaseImages.Target = overlayPinsBaseImages
+}
+
+func containers(spec corev1.PodSpec) []corev1.Container {
+	all := append([]corev1.Container{}, spec.InitContainers...)
+	return append(all, spec.Containers...)
+}
+
+func pinnedImages(ix *index.Index, _ *Env) []Finding {
+	c := PinnedImages
+	var out []Finding
+	for _, w := range ix.Workloads("") {
+		for _, ctr := range containers(w.Template.Spec) {
+			ref, err := name.ParseReference(ctr.Image)
+			switch {
+			case err != nil:
+				out = append(out, c.finding(ix, w.Object, "container %q image %q is not a valid image reference: %v", ctr.Name, ctr.Image, err))
+			case !hasExplicitTag(ctr.Image):
+				out = append(out, c.finding(ix, w.Object, "container %q image %q has no tag or digest: pin one in the overlay's images: list", ctr.Name, ctr.Image))
+			case ref.Identifier() == "latest":
+				out = append(out, c.finding(ix, w.Object, "container %q image %q uses the latest tag: pin a version", ctr.Name, ctr.Image))
+			}
+		}
+	}
+	return out
+}
+
+// imageName strips the tag and digest from an image reference, keeping a
+// scheme such as oci:// and a registry port.
+func imageName(image string) string {
+	if i := strings.IndexByte(image, '@'); i >= 0 {
+		image = image[:i]
+	}
+	slash := strings.LastIndex(image, "/")
+	if i := strings.LastIndexByte(image, ':'); i > slash {
+		image = image[:i]
+	}
+	return image
+}
+
+// overlayImages returns the names an overlay's images: list pins, as they
+// appear after the transform (newName when set, else name).
+func overlayImages(ix *index.Index, tree *render.Tree) map[string]bool {
+	pinned := map[string]bool{}
+	file := render.KustomizationFile(tree, ix.Target.Dir)
+	data, err := tree.ReadFile(file)
+	if err != nil {
+		return pinned
+	}
+	var k types.Kustomization
+	if yaml.Unmarshal(data, &k) != nil {
+		return pinned
+	}
+	for _, img := range k.Images {
+		if img.NewName != "" {
+			pinned[img.NewName] = true
+		} else {
+			pinned[img.Name] = true
+		}
+	}
+	return pinned
+}
+
+func overlayPinsBaseImages(ix *index.Index, env *Env) []Finding {
+	c := OverlayPinsBaseImages
+	if ix.Target.Kind != render.Overlay || env.Tree == nil {
+		return nil
+	}
+	pinned := overlayImages(ix, env.Tree)
+	fromBase := func(o *index.Object) bool { return !strings.HasPrefix(o.Source, ix.Target.Dir+"/") }
+	kustomization := path.Join(ix.Target.Dir, "kustomization.yaml")
+	var out []Finding
+	report := func(o *index.Object, what, image string) {
+		f := c.finding(ix, o, "%s %q comes from a base but %s does not pin %s in images:; add an entry (make bump) so rollouts stay overlay edits", what, image, kustomization, imageName(image))
+		out = append(out, f)
+	}
+	for _, w := range ix.Workloads("") {
+		if !fromBase(w.Object) {
+			continue
+		}
+		for _, ctr := range containers(w.Template.Spec) {
+			if !pinned[imageName(ctr.Image)] {
+				report(w.Object, "container "+ctr.Name+" image", ctr.Image)
+			}
+		}
+	}
+	for _, o := range ix.Kind("WasmPlugin") {
+		if url := str(o.Spec(), "url"); fromBase(o) && strings.HasPrefix(url, "oci://") && !pinned[imageName(url)] {
+			report(o, "plugin url", url)
+		}
+	}
+	return out
+}

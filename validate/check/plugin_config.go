@@ -1,0 +1,41 @@
+package check
+
+import (
+	"encoding/json"
+
+	"meshops.dev/meshops/plugin/config"
+	"meshops.dev/meshops/validate/index"
+)
+
+// PluginConfig runs the plugin's own configuration parser at PR time.
+var PluginConfig = &Check{
+	Code:     "WP005",
+	Name:     "wasmplugin-config",
+	Severity: Error,
+	Summary:  "a WasmPlugin's pluginConfig parses with the plugin's own configuration code",
+	Rationale: "The plugin refuses a bad pluginConfig in OnPluginStart: Envoy then applies failStrategy, so the headers silently " +
+		"disappear (FAIL_OPEN) or every request fails (FAIL_CLOSE). The validator imports the very package the plugin runs " +
+		"(plugin/config), so the message is the one the plugin would log. Every WasmPlugin in the repository is taken to run this plugin.",
+}
+
+func init() { PluginConfig.Target = pluginConfig }
+
+func pluginConfig(ix *index.Index, _ *Env) []Finding {
+	c := PluginConfig
+	var out []Finding
+	for _, o := range ix.Kind("WasmPlugin") {
+		raw, ok := o.Spec()["pluginConfig"]
+		if !ok {
+			continue
+		}
+		data, err := json.Marshal(raw)
+		if err != nil {
+			out = append(out, c.finding(ix, o, "pluginConfig cannot be encoded as JSON: %v", err))
+			continue
+		}
+		if _, err := config.Parse(data); err != nil {
+			out = append(out, c.finding(ix, o, "pluginConfig: %v (the plugin would refuse to start)", err))
+		}
+	}
+	return out
+}

@@ -1,0 +1,74 @@
+package check
+
+import (
+	"strings"
+
+	"meshops.dev/meshops/validate/index"
+)
+
+// RouteHosts catches a VirtualService host its Gateway does not serve.
+var RouteHosts = &Check{
+	Code:     "RT002",
+	Name:     "virtualservice-host-not-on-gateway",
+	Severity: Error,
+	Summary:  "every host of a VirtualService bound to a Gateway is served by one of that Gateway's servers",
+	Rationale: "Istio only attaches a VirtualService host to a Gateway server whose hosts cover it. A host the Gateway does not " +
+		"serve (a typo, or an overlay that patched one but not the other) gets no route at the ingress.",
+}
+
+func init() { RouteHosts.Target = routeHosts }
+
+// gatewayHosts lists the hosts of a Gateway's servers visible to namespace
+// ns ("ns/host", "./host" and "*/host" forms).
+func gatewayHosts(gw *index.Object, ns string) []string {
+	var out []string
+	for _, s := range listOf(gw.Spec(), "servers") {
+		server, _ := s.(map[string]any)
+		for _, h := range listOf(server, "hosts") {
+			host, _ := h.(string)
+			if i := strings.IndexByte(host, '/'); i >= 0 {
+				scope := host[:i]
+				if scope != "*" && !(scope == "." && ns == gw.Namespace) && scope != ns {
+					continue
+				}
+				host = host[i+1:]
+			}
+			out = append(out, host)
+		}
+	}
+	return out
+}
+
+func routeHosts(ix *index.Index, _ *Env) []Finding {
+	c := RouteHosts
+	var out []Finding
+	for _, vs := range ix.Kind("VirtualService") {
+		var gateways []*index.Object
+		for _, ref := range virtualServiceGateways(vs) {
+			ns, name := gatewayRef(vs.Namespace, ref)
+			if gw := ix.Get("Gateway", ns, name); gw != nil {
+				gateways = append(gateways, gw)
+			}
+		}
+		if len(gateways) == 0 {
+			continue
+		}
+		for _, h := range listOf(vs.Spec(), "hosts") {
+			host, _ := h.(string)
+			served := false
+			var offered []string
+			for _, gw := range gateways {
+				for _, gh := range gatewayHosts(gw, vs.Namespace) {
+					offered = append(offered, gh)
+					if hostMatches(gh, host) {
+						served = true
+					}
+				}
+			}
+			if !served {
+				out = append(out, c.finding(ix, vs, "host %q is not served by its gateways (they serve %s): make the VirtualService and Gateway hosts agree", host, strings.Join(offered, ", ")))
+			}
+		}
+	}
+	return out
+}

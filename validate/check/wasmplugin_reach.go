@@ -1,0 +1,65 @@
+package check
+
+import (
+	"meshops.dev/meshops/validate/index"
+)
+
+// WasmPluginReach is the reason the validator exists: a WasmPlugin whose
+// selector matches no pod is accepted by the API server and by istiod, and
+// then silently does nothing.
+var WasmPluginReach = &Check{
+	Code:     "WP001",
+	Name:     "wasmplugin-selects-no-workload",
+	Severity: Error,
+	Summary:  "a WasmPlugin's selector must match the pod labels of a workload in its namespace",
+	Rationale: "Istio accepts a WasmPlugin whose selector matches nothing and never loads it: the plugin silently does not run. " +
+		"Its matchLabels must be a subset of the pod-template labels of a Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, CronJob or Pod " +
+		"in the same namespace (any namespace for a plugin in Istio's root namespace); an empty selector needs at least one workload there.",
+}
+
+func init() { WasmPluginReach.Target = wasmPluginReach }
+
+// selectedWorkloads returns the workloads a WasmPlugin's selector reaches and
+// the ones it could reach. ok is false when the plugin uses targetRefs.
+func selectedWorkloads(ix *index.Index, env *Env, o *index.Object) (selector map[string]string, matched, candidates []index.Workload, ok bool) {
+	spec := o.Spec()
+	if len(listOf(spec, "targetRefs")) > 0 || mapOf(spec, "targetRef") != nil {
+		return nil, nil, nil, false
+	}
+	selector = stringMap(mapOf(mapOf(spec, "selector"), "matchLabels"))
+	ns := o.Namespace
+	if ns == env.RootNamespace {
+		ns = ""
+	}
+	candidates = ix.Workloads(ns)
+	for _, w := range candidates {
+		if subset(selector, w.Template.Labels) {
+			matched = append(matched, w)
+		}
+	}
+	return selector, matched, candidates, true
+}
+
+func wasmPluginReach(ix *index.Index, env *Env) []Finding {
+	c := WasmPluginReach
+	var out []Finding
+	for _, o := range ix.Kind("WasmPlugin") {
+		selector, matched, candidates, ok := selectedWorkloads(ix, env, o)
+		if !ok || len(matched) > 0 {
+			continue
+		}
+		where := "namespace " + o.Namespace
+		if o.Namespace == env.RootNamespace {
+			where = "any namespace"
+		}
+		switch {
+		case len(candidates) == 0:
+			out = append(out, c.finding(ix, o, "selects pods in %s, but this overlay renders no workload there: the plugin would run nowhere; deploy a workload there or move the WasmPlugin to the workload's namespace", where))
+		default:
+			w, diff, _ := closest(selector, candidates)
+			out = append(out, c.finding(ix, o, "selector matchLabels {%s} matches no workload in %s: closest is %s, where %s; make the selector match its pod template labels",
+				formatLabels(selector), where, w.String(), diff))
+		}
+	}
+	return out
+}
