@@ -3,8 +3,8 @@ package check
 import (
 	"encoding/json"
 	"path"
-	"strconv"
 	"sort"
+	"strconv"
 	"strings"
 
 	kustomizev1 "github.com/fluxcd/kustomize-controller/api/v1"
