@@ -83,8 +83,14 @@ func Render(t *Tree, target Target) (*Result, error) {
 	res := &Result{Target: target, Resources: m, sources: make(map[*resource.Resource]string, m.Size())}
 	for _, r := range m.Resources() {
 		origin, err := r.GetOrigin()
-		if err == nil && origin != nil && origin.Path != "" && origin.Repo == "" {
-			res.sources[r] = path.Clean(path.Join(wrapper, origin.Path))
+		if err == nil && origin != nil && origin.Repo == "" {
+			file := origin.Path
+			if file == "" {
+				file = origin.ConfiguredIn // a generated resource: the kustomization that generates it
+			}
+			if file != "" {
+				res.sources[r] = path.Clean(path.Join(wrapper, file))
+			}
 		}
 		annotations := r.GetAnnotations()
 		delete(annotations, "config.kubernetes.io/origin")

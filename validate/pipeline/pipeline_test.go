@@ -1,0 +1,183 @@
+package pipeline
+
+import (
+	"strings"
+	"testing"
+
+	"meshops.dev/meshops/validate/check"
+	"meshops.dev/meshops/validate/render"
+)
+
+const repoRoot = "../.."
+
+func load(t *testing.T) *render.Tree {
+	t.Helper()
+	tree, err := render.LoadDir(repoRoot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tree
+}
+
+func TestCleanRepositoryHasNoFinding(t *testing.T) {
+	res, err := RunTree(load(t), Options{RootNamespace: "istio-system"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range res.Findings {
+		t.Errorf("unexpected finding: %s", f)
+	}
+	if len(res.Targets) != 9 {
+		t.Errorf("%d targets, want 9 (3 overlays, 6 cluster entry points)", len(res.Targets))
+	}
+}
+
+// edit replaces old with new in one file of the tree.
+type edit struct{ file, old, new string }
+
+// TestBrokenVariants breaks the repository one defect at a time and expects
+// the right check to name the right file and resource.
+func TestBrokenVariants(t *testing.T) {
+	tests := []struct {
+		name     string
+		edits    []edit
+		code     string
+		file     string
+		resource string
+		message  string
+	}{
+		{"selector typo", []edit{{"base/wasmplugin/wasmplugin.yaml", "      app: blog\n  # Keep", "      app: blgo\n  # Keep"}},
+			"WP001", "base/wasmplugin/wasmplugin.yaml", "WasmPlugin blog/blog-headers", "app: blgo vs app: blog"},
+		{"plugin in another namespace", []edit{{"base/wasmplugin/wasmplugin.yaml", "namespace: blog", "namespace: web"}, {"overlays/dev/wasmplugin.yaml", "namespace: blog", "namespace: web"}, {"overlays/staging/wasmplugin.yaml", "namespace: blog", "namespace: web"}, {"overlays/prod/wasmplugin.yaml", "namespace: blog", "namespace: web"}},
+			"WP001", "base/wasmplugin/wasmplugin.yaml", "WasmPlugin web/blog-headers", "renders no workload there"},
+		{"no sidecar injection", []edit{{"base/blog/namespace.yaml", "istio-injection: enabled", "istio-injection: disabled"}},
+			"WP002", "base/wasmplugin/wasmplugin.yaml", "WasmPlugin blog/blog-headers", "istio-injection=disabled"},
+		{"pod opts out of injection", []edit{{"base/blog/deployment.yaml", "        version: v1\n", "        version: v1\n        sidecar.istio.io/inject: \"false\"\n"}},
+			"WP002", "base/wasmplugin/wasmplugin.yaml", "WasmPlugin blog/blog-headers", "sidecar.istio.io/inject: \"false\""},
+		{"selector and targetRefs", []edit{{"base/wasmplugin/wasmplugin.yaml", "  type: HTTP\n", "  type: HTTP\n  targetRefs:\n    - kind: Deployment\n      name: blog\n"}},
+			"WP003", "base/wasmplugin/wasmplugin.yaml", "WasmPlugin blog/blog-headers", "sets both selector and targetRefs"},
+		{"latest plugin tag", []edit{{"overlays/dev/kustomization.yaml", "newTag: v0.1.0", "newTag: latest"}},
+			"WP004", "base/wasmplugin/wasmplugin.yaml", "WasmPlugin blog/blog-headers", "uses the latest tag"},
+		{"digest and sha256 disagree", []edit{{"overlays/dev/kustomization.yaml", "newTag: v0.1.0", "digest: sha256:" + strings.Repeat("a", 64)}, {"overlays/dev/wasmplugin.yaml", "spec:\n", "spec:\n  sha256: " + strings.Repeat("b", 64) + "\n"}},
+			"WP004", "base/wasmplugin/wasmplugin.yaml", "WasmPlugin blog/blog-headers", "disagree"},
+		{"bad pluginConfig", []edit{{"overlays/dev/wasmplugin.yaml", "name: x-environment", "name: x environment"}},
+			"WP005", "base/wasmplugin/wasmplugin.yaml", "WasmPlugin blog/blog-headers", `responseHeaders[1].name: "x environment" is not a valid HTTP header name`},
+		{"empty pluginName", []edit{{"base/wasmplugin/wasmplugin.yaml", "  type: HTTP\n", "  type: HTTP\n  pluginName: \"\"\n"}},
+			"IS001", "base/wasmplugin/wasmplugin.yaml", "WasmPlugin blog/blog-headers", "pluginName"},
+		{"unknown WasmPlugin field", []edit{{"base/wasmplugin/wasmplugin.yaml", "  type: HTTP\n", "  type: HTTP\n  failStrategyy: FAIL_OPEN\n"}},
+			"IS001", "base/wasmplugin/wasmplugin.yaml", "WasmPlugin blog/blog-headers", "failStrategyy"},
+		{"bad enum", []edit{{"base/wasmplugin/wasmplugin.yaml", "phase: UNSPECIFIED_PHASE", "phase: EARLY"}},
+			"IS002", "base/wasmplugin/wasmplugin.yaml", "WasmPlugin blog/blog-headers", "EARLY"},
+		{"bad gateway port", []edit{{"base/ingress/gateway.yaml", "number: 80", "number: 0"}},
+			"IS002", "base/ingress/gateway.yaml", "Gateway blog/blog", "port"},
+		{"gateway missing", []edit{{"base/ingress/virtualservice.yaml", "    - blog\n  http:", "    - blog-gw\n  http:"}},
+			"RT001", "base/ingress/virtualservice.yaml", "VirtualService blog/blog", "Gateway blog/blog-gw"},
+		{"host not on gateway", []edit{{"overlays/dev/kustomization.yaml", "path: /spec/hosts\n        value: [blog.dev.example.com]", "path: /spec/hosts\n        value: [blog.dev.example.org]"}},
+			"RT002", "base/ingress/virtualservice.yaml", "VirtualService blog/blog", `host "blog.dev.example.org" is not served`},
+		{"destination missing", []edit{{"base/ingress/virtualservice.yaml", "host: blog.blog.svc.cluster.local", "host: blog.web.svc.cluster.local"}},
+			"RT003", "base/ingress/virtualservice.yaml", "VirtualService blog/blog", `"blog.web.svc.cluster.local" is no Service`},
+		{"destination port", []edit{{"base/ingress/virtualservice.yaml", "number: 80", "number: 8080"}},
+			"RT004", "base/ingress/virtualservice.yaml", "VirtualService blog/blog", "port 8080 is not a port"},
+		{"service selects nothing", []edit{{"base/blog/service.yaml", "  selector:\n    app: blog", "  selector:\n    app: blog-web"}},
+			"WL001", "base/blog/service.yaml", "Service blog/blog", "app: blog-web vs app: blog"},
+		{"target port name", []edit{{"base/blog/service.yaml", "targetPort: http", "targetPort: web"}},
+			"WL002", "base/blog/service.yaml", "Service blog/blog", `port name "web"`},
+		{"deployment selector", []edit{{"base/blog/deployment.yaml", "  selector:\n    matchLabels:\n      app: blog", "  selector:\n    matchLabels:\n      app: blog\n      tier: web"}},
+			"WL003", "base/blog/deployment.yaml", "Deployment blog/blog", "does not match its pod template labels"},
+		{"unknown field", []edit{{"base/blog/deployment.yaml", "automountServiceAccountToken: false", "automountServiceAccountToken: false\n      imagePullPolcy: Always"}},
+			"K8S001", "base/blog/deployment.yaml", "Deployment blog/blog", "imagePullPolcy"},
+		{"bad label", []edit{{"base/blog/service.yaml", "  labels:\n    app: blog", "  labels:\n    app: blog web"}},
+			"K8S002", "base/blog/service.yaml", "Service blog/blog", "metadata.labels"},
+		{"latest image", []edit{{"overlays/staging/kustomization.yaml", "newTag: 1.27.3-alpine", "newTag: latest"}},
+			"IMG001", "base/blog/deployment.yaml", "Deployment blog/blog", "uses the latest tag"},
+		{"overlay does not pin", []edit{{"overlays/prod/kustomization.yaml", "  - name: docker.io/nginxinc/nginx-unprivileged\n    newTag: 1.27.3-alpine\n", ""}},
+			"IMG002", "base/blog/deployment.yaml", "Deployment blog/blog", "does not pin docker.io/nginxinc/nginx-unprivileged"},
+		{"entry point path", []edit{{"clusters/staging/flux/blog.yaml", "path: ./overlays/staging", "path: ./overlays/stage"}},
+			"GO001", "clusters/staging/flux/blog.yaml", "Kustomization flux-system/blog", `"overlays/stage" is not a directory`},
+		{"flux field typo", []edit{{"clusters/dev/flux/blog.yaml", "wait: true", "wiat: true"}},
+			"GO002", "clusters/dev/flux/blog.yaml", "Kustomization flux-system/blog", "wiat"},
+		{"repo url", []edit{{"clusters/prod/argocd/application.yaml", "your-org/meshops.git", "someone/meshops.git"}},
+			"GO003", "clusters/prod/argocd/application.yaml", "Application argocd/blog-prod", "someone/meshops"},
+		{"overlay not deployed", []edit{{"clusters/prod/argocd/application.yaml", "path: overlays/prod", "path: overlays/staging"}, {"clusters/prod/flux/blog.yaml", "path: ./overlays/prod", "path: ./overlays/staging"}},
+			"GO004", "overlays/prod/kustomization.yaml", "", "no Flux Kustomization or Argo CD Application"},
+		{"plaintext secret", []edit{{"base/blog/kustomization.yaml", "  - service.yaml\n", "  - service.yaml\nsecretGenerator:\n  - name: token\n    namespace: blog\n    literals: [token=hunter2]\n"}},
+			"SEC001", "base/blog/kustomization.yaml", "Secret blog/token-", "plaintext data"},
+		{"remote base", []edit{{"overlays/dev/kustomization.yaml", "  - ../../base\n", "  - ../../base\n  - github.com/your-org/shared//base?ref=v1\n"}},
+			"RN001", "overlays/dev/kustomization.yaml", "", "remote reference"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tree := load(t)
+			for _, e := range tt.edits {
+				data, err := tree.ReadFile(e.file)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !strings.Contains(string(data), e.old) {
+					t.Fatalf("%s does not contain %q", e.file, e.old)
+				}
+				if err := tree.Add(e.file, []byte(strings.Replace(string(data), e.old, e.new, 1))); err != nil {
+					t.Fatal(err)
+				}
+			}
+			res, err := RunTree(tree, Options{RootNamespace: "istio-system"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var found bool
+			for _, f := range res.Findings {
+				if f.Code == tt.code && f.File == tt.file && strings.HasPrefix(f.Resource, tt.resource) && strings.Contains(f.Message, tt.message) {
+					found = true
+				}
+			}
+			if !found {
+				var all []string
+				for _, f := range res.Findings {
+					all = append(all, f.String())
+				}
+				t.Errorf("no %s finding in %s (%s) containing %q; findings:\n%s", tt.code, tt.file, tt.resource, tt.message, strings.Join(all, "\n"))
+			}
+		})
+	}
+}
+
+func TestIgnoreAnnotation(t *testing.T) {
+	tree := load(t)
+	data, _ := tree.ReadFile("base/wasmplugin/wasmplugin.yaml")
+	broken := strings.Replace(string(data), "      app: blog\n  # Keep", "      app: blgo\n  # Keep", 1)
+	broken = strings.Replace(broken, "  namespace: blog\n", "  namespace: blog\n  annotations:\n    "+check.IgnoreAnnotation+": IMG001, WP001\n", 1)
+	if err := tree.Add("base/wasmplugin/wasmplugin.yaml", []byte(broken)); err != nil {
+		t.Fatal(err)
+	}
+	res, err := RunTree(tree, Options{RootNamespace: "istio-system"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range res.Findings {
+		t.Errorf("finding not silenced: %s", f)
+	}
+}
+
+func TestStableOutput(t *testing.T) {
+	tree := load(t)
+	data, _ := tree.ReadFile("base/blog/service.yaml")
+	_ = tree.Add("base/blog/service.yaml", []byte(strings.Replace(string(data), "targetPort: http", "targetPort: web", 1)))
+	first, err := RunTree(tree, Options{RootNamespace: "istio-system"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 3; i++ {
+		again, err := RunTree(tree, Options{RootNamespace: "istio-system"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(again.Findings) != len(first.Findings) {
+			t.Fatalf("run %d: %d findings, first run %d", i, len(again.Findings), len(first.Findings))
+		}
+		for j := range again.Findings {
+			if again.Findings[j].String() != first.Findings[j].String() {
+				t.Errorf("run %d finding %d: %s, first run %s", i, j, again.Findings[j], first.Findings[j])
+			}
+		}
+	}
+}
