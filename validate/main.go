@@ -27,7 +27,7 @@ func main() {
 func run(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("validate", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	format := fs.String("o", "text", "output format: "+strings.Join(report.Formats, ", "))
+	format := fs.String("o", "text", "output format: "+strings.Join(report.Formats, ", ")+" (with --list-checks: text or markdown)")
 	rootNS := fs.String("root-namespace", "istio-system", "Istio's root namespace: a WasmPlugin there may select workloads in any namespace")
 	listChecks := fs.Bool("list-checks", false, "print every check with its code, severity and rationale, and exit")
 	fs.Usage = func() {
@@ -45,7 +45,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	checks := check.All()
 	if *listChecks {
-		if err := report.WriteChecks(stdout, checks); err != nil {
+		if err := report.WriteChecks(stdout, *format, checks); err != nil {
 			fmt.Fprintln(stderr, "validate:", err)
 			return 2
 		}

@@ -166,9 +166,18 @@ func writeSARIF(w io.Writer, findings []check.Finding, checks []*check.Check) er
 	return enc.Encode(doc)
 }
 
-// WriteChecks prints the check table of --list-checks.
-func WriteChecks(w io.Writer, checks []*check.Check) error {
+// WriteChecks prints the check table of --list-checks: for a terminal, or
+// as the Markdown table the README carries (format "markdown").
+func WriteChecks(w io.Writer, format string, checks []*check.Check) error {
 	var b strings.Builder
+	if format == "markdown" {
+		b.WriteString("| Code | Severity | What it catches | Why |\n|---|---|---|---|\n")
+		for _, c := range checks {
+			fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", c.Code, c.Severity, c.Summary, strings.ReplaceAll(c.Rationale, "|", "\\|"))
+		}
+		_, err := io.WriteString(w, b.String())
+		return err
+	}
 	for _, c := range checks {
 		fmt.Fprintf(&b, "%s  %s  %s\n    %s\n    Why: %s\n\n", c.Code, c.Severity, c.Name, c.Summary, c.Rationale)
 	}

@@ -1,0 +1,85 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"strings"
+	"testing"
+)
+
+// TestREADMEListsEveryCheck keeps the README's table equal to --list-checks.
+func TestREADMEListsEveryCheck(t *testing.T) {
+	var out, errb bytes.Buffer
+	if code := run([]string{"--list-checks", "-o", "markdown"}, &out, &errb); code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	readme, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(readme), out.String()) {
+		t.Errorf("README.md's check table is stale; replace it with the output of go run ./validate --list-checks -o markdown")
+	}
+}
+
+func TestExitCodes(t *testing.T) {
+	tests := []struct {
+		args []string
+		code int
+		out  string
+	}{
+		{[]string{".."}, 0, "9 targets rendered: 0 errors, 0 warnings"},
+		{[]string{"-o", "json", ".."}, 0, `"errors": 0`},
+		{[]string{"render/testdata/missing"}, 2, `validate: render overlays/dev: overlays/dev/kustomization.yaml: resources[0] "../../base": no such file or directory`},
+		{[]string{"render/testdata/empty"}, 2, "validate: overlays: no environment found"},
+		{[]string{"does-not-exist"}, 2, "validate: repository does-not-exist"},
+		{[]string{"render/testdata/remote"}, 1, "RN001"},
+		{[]string{"-o", "yaml", ".."}, 2, `unknown output format "yaml"`},
+	}
+	for _, tt := range tests {
+		var out, errb bytes.Buffer
+		code := run(tt.args, &out, &errb)
+		if code != tt.code {
+			t.Errorf("%v: exit %d, want %d (stderr %s)", tt.args, code, tt.code, errb.String())
+		}
+		if !strings.Contains(out.String()+errb.String(), tt.out) {
+			t.Errorf("%v: output does not contain %q:\n%s%s", tt.args, tt.out, out.String(), errb.String())
+		}
+		if tt.code == 2 && strings.Count(strings.TrimSpace(errb.String()), "\n") != 0 {
+			t.Errorf("%v: want a one-line reason, got:\n%s", tt.args, errb.String())
+		}
+	}
+}
+
+func TestSARIFIsValidJSON(t *testing.T) {
+	var out, errb bytes.Buffer
+	if code := run([]string{"-o", "sarif", "render/testdata/remote"}, &out, &errb); code != 1 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	var doc struct {
+		Version string `json:"version"`
+		Runs    []struct {
+			Results []struct {
+				RuleID    string `json:"ruleId"`
+				Locations []struct {
+					PhysicalLocation struct {
+						ArtifactLocation struct {
+							URI string `json:"uri"`
+						} `json:"artifactLocation"`
+					} `json:"physicalLocation"`
+				} `json:"locations"`
+			} `json:"results"`
+		} `json:"runs"`
+	}
+	if err := json.Unmarshal(out.Bytes(), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if doc.Version != "2.1.0" || len(doc.Runs) != 1 || len(doc.Runs[0].Results) != 1 {
+		t.Fatalf("unexpected SARIF: %s", out.String())
+	}
+	r := doc.Runs[0].Results[0]
+	if r.RuleID != "RN001" || r.Locations[0].PhysicalLocation.ArtifactLocation.URI != "overlays/dev/kustomization.yaml" {
+		t.Errorf("result %+v", r)
+	}
+}
