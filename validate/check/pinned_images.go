@@ -1,6 +1,7 @@
 package check
 
 import (
+	"fmt"
 	"path"
 	"strings"
 
@@ -28,7 +29,7 @@ var OverlayPinsBaseImages = &Check{
 	Code:     "IMG002",
 	Name:     "overlay-does-not-pin-image",
 	Severity: Error,
-	Summary:  "every image an overlay's bases reference (containers and WasmPlugin urls) is pinned in that overlay's images: list",
+	Summary:  "every image an overlay's bases reference (containers and WasmPlugin urls) is pinned in that overlay's images: list, oci:// entries with newName",
 	Rationale: "A rollout is a one-line tag bump in one overlay. An image that only the base pins changes every environment at " +
 		"once when the base changes, and make bump / promote cannot reach it.",
 }
@@ -76,26 +77,30 @@ func imageName(image string) string {
 }
 
 // overlayImages returns the names an overlay's images: list pins, as they
-// appear after the transform (newName when set, else name).
-func overlayImages(ix *index.Index, tree *render.Tree) map[string]bool {
-	pinned := map[string]bool{}
+// appear after the transform (newName when set, else name), and the entries
+// for oci:// images that lack newName.
+func overlayImages(ix *index.Index, tree *render.Tree) (pinned map[string]bool, noNewName []string) {
+	pinned = map[string]bool{}
 	file := render.KustomizationFile(tree, ix.Target.Dir)
 	data, err := tree.ReadFile(file)
 	if err != nil {
-		return pinned
+		return pinned, nil
 	}
 	var k types.Kustomization
 	if yaml.Unmarshal(data, &k) != nil {
-		return pinned
+		return pinned, nil
 	}
 	for _, img := range k.Images {
+		if strings.Contains(img.Name, "://") && img.NewName == "" {
+			noNewName = append(noNewName, img.Name)
+		}
 		if img.NewName != "" {
 			pinned[img.NewName] = true
 		} else {
 			pinned[img.Name] = true
 		}
 	}
-	return pinned
+	return pinned, noNewName
 }
 
 func overlayPinsBaseImages(ix *index.Index, env *Env) []Finding {
@@ -103,10 +108,14 @@ func overlayPinsBaseImages(ix *index.Index, env *Env) []Finding {
 	if ix.Target.Kind != render.Overlay || env.Tree == nil {
 		return nil
 	}
-	pinned := overlayImages(ix, env.Tree)
+	pinned, noNewName := overlayImages(ix, env.Tree)
 	fromBase := func(o *index.Object) bool { return !strings.HasPrefix(o.Source, ix.Target.Dir+"/") }
 	kustomization := path.Join(ix.Target.Dir, "kustomization.yaml")
 	var out []Finding
+	for _, n := range noNewName {
+		out = append(out, Finding{Code: c.Code, Severity: c.Severity, Target: ix.Target.Dir, File: kustomization,
+			Message: fmt.Sprintf("images: entry %q sets no newName: behind the oci:// scheme Kustomize misreads a registry port as the tag (oci://localhost:v2); repeat the full reference in newName", n)})
+	}
 	report := func(o *index.Object, what, image string) {
 		f := c.finding(ix, o, "%s %q comes from a base but %s does not pin %s in images:; add an entry (make bump) so rollouts stay overlay edits", what, image, kustomization, imageName(image))
 		out = append(out, f)

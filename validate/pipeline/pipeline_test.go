@@ -92,6 +92,8 @@ func TestBrokenVariants(t *testing.T) {
 			"IMG001", "base/blog/deployment.yaml", "Deployment blog/blog", "uses the latest tag"},
 		{"overlay does not pin", []edit{{"overlays/prod/kustomization.yaml", "  - name: docker.io/nginxinc/nginx-unprivileged\n    newTag: 1.27.3-alpine\n", ""}},
 			"IMG002", "base/blog/deployment.yaml", "Deployment blog/blog", "does not pin docker.io/nginxinc/nginx-unprivileged"},
+		{"plugin pin without newName", []edit{{"overlays/staging/kustomization.yaml", "    newName: oci://ghcr.io/your-org/meshops-plugin\n", ""}},
+			"IMG002", "overlays/staging/kustomization.yaml", "", "sets no newName"},
 		{"entry point path", []edit{{"clusters/staging/flux/blog.yaml", "path: ./overlays/staging", "path: ./overlays/stage"}},
 			"GO001", "clusters/staging/flux/blog.yaml", "Kustomization flux-system/blog", `"overlays/stage" is not a directory`},
 		{"flux field typo", []edit{{"clusters/dev/flux/blog.yaml", "wait: true", "wiat: true"}},
@@ -179,5 +181,56 @@ func TestStableOutput(t *testing.T) {
 				t.Errorf("run %d finding %d: %s, first run %s", i, j, again.Findings[j], first.Findings[j])
 			}
 		}
+	}
+}
+
+// TestPluginPin proves that an overlay's images: entry pins the plugin url
+// right, and that the result passes every check including Istio's admission,
+// for a registry without a port and for one with a port.
+func TestPluginPin(t *testing.T) {
+	tests := []struct{ repo, pin, want string }{
+		{"oci://ghcr.io/your-org/meshops-plugin", "newTag: v2", "oci://ghcr.io/your-org/meshops-plugin:v2"},
+		{"oci://localhost:5000/team/plugin", "newTag: v2", "oci://localhost:5000/team/plugin:v2"},
+		{"oci://localhost:5000/team/plugin", "digest: sha256:" + strings.Repeat("0123456789abcdef", 4), "oci://localhost:5000/team/plugin@sha256:" + strings.Repeat("0123456789abcdef", 4)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.want, func(t *testing.T) {
+			tree := load(t)
+			replace := func(file, old, new string) {
+				data, err := tree.ReadFile(file)
+				if err != nil || !strings.Contains(string(data), old) {
+					t.Fatalf("%s does not contain %q", file, old)
+				}
+				if err := tree.Add(file, []byte(strings.ReplaceAll(string(data), old, new))); err != nil {
+					t.Fatal(err)
+				}
+			}
+			replace("base/wasmplugin/wasmplugin.yaml", "oci://ghcr.io/your-org/meshops-plugin:v0.1.0", tt.repo+":v1")
+			for _, env := range []string{"dev", "staging", "prod"} {
+				replace("overlays/"+env+"/kustomization.yaml", "oci://ghcr.io/your-org/meshops-plugin", tt.repo)
+			}
+			replace("overlays/dev/kustomization.yaml", "newTag: v0.1.0", tt.pin)
+			res, err := render.Render(tree, render.Target{Kind: render.Overlay, Dir: "overlays/dev"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var url string
+			for _, r := range res.Resources.Resources() {
+				if r.GetKind() == "WasmPlugin" {
+					m, _ := r.Map()
+					url, _ = m["spec"].(map[string]any)["url"].(string)
+				}
+			}
+			if url != tt.want {
+				t.Errorf("rendered url %q, want %q", url, tt.want)
+			}
+			run, err := RunTree(tree, Options{RootNamespace: "istio-system"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, f := range run.Findings {
+				t.Errorf("finding: %s", f)
+			}
+		})
 	}
 }
