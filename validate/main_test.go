@@ -3,12 +3,21 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"flag"
 	"os"
 	"strings"
 	"testing"
 )
 
-// TestREADMEListsEveryCheck keeps the README's table equal to --list-checks.
+var update = flag.Bool("update", false, "rewrite README.md's check table from --list-checks")
+
+const (
+	tableStart = "<!-- checks: go run ./validate --list-checks -o markdown -->\n"
+	tableEnd   = "<!-- end checks -->"
+)
+
+// TestREADMEListsEveryCheck keeps the README's table equal to --list-checks
+// (go test ./validate -run README -update rewrites it).
 func TestREADMEListsEveryCheck(t *testing.T) {
 	var out, errb bytes.Buffer
 	if code := run([]string{"--list-checks", "-o", "markdown"}, &out, &errb); code != 0 {
@@ -18,9 +27,22 @@ func TestREADMEListsEveryCheck(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(string(readme), out.String()) {
-		t.Errorf("README.md's check table is stale; replace it with the output of go run ./validate --list-checks -o markdown")
+	text := string(readme)
+	i, j := strings.Index(text, tableStart), strings.Index(text, tableEnd)
+	if i < 0 || j < i {
+		t.Fatalf("README.md has no %q ... %q section", tableStart, tableEnd)
 	}
+	current := text[i+len(tableStart) : j]
+	if current == out.String() {
+		return
+	}
+	if *update {
+		if err := os.WriteFile("../README.md", []byte(text[:i+len(tableStart)]+out.String()+text[j:]), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	t.Errorf("README.md's check table is stale: go test ./validate -run README -update")
 }
 
 func TestExitCodes(t *testing.T) {

@@ -41,22 +41,23 @@ func IsIstio(group string) bool { return strings.HasSuffix(group, ".istio.io") }
 
 // Validator validates Istio resources. It is safe for concurrent use.
 type Validator struct {
-	mu      sync.Mutex
-	schemas map[schema.GroupVersionKind]*crdSchema
+	mu       sync.Mutex
+	versions map[schema.GroupVersionKind]*apiextensions.JSONSchemaProps
+	compiled map[schema.GroupVersionKind]*crdSchema
 }
 
-// New builds the CRD validator from the embedded CRDs (about a second: every
-// schema and CEL rule is compiled).
+// New reads the embedded CRDs; each kind's schema and CEL rules are compiled
+// when the first object of that kind is validated.
 func New() (*Validator, error) {
 	crds, err := parseCRDs(CRDs)
 	if err != nil {
 		return nil, fmt.Errorf("istio CRDs: %w", err)
 	}
-	s, err := schemas(crds)
+	versions, err := servedVersions(crds)
 	if err != nil {
 		return nil, fmt.Errorf("istio CRDs: %w", err)
 	}
-	return &Validator{schemas: s}, nil
+	return &Validator{versions: versions, compiled: map[schema.GroupVersionKind]*crdSchema{}}, nil
 }
 
 func parseCRDs(data []byte) ([]apiextensions.CustomResourceDefinition, error) {
@@ -92,12 +93,20 @@ func parseCRDs(data []byte) ([]apiextensions.CustomResourceDefinition, error) {
 func (v *Validator) Schema(obj map[string]any) error {
 	u := unstructured.Unstructured{Object: obj}
 	gvk := u.GroupVersionKind()
-	s, ok := v.schemas[gvk]
-	if !ok {
-		return fmt.Errorf("no CRD serves %s in Istio's CRDs (check apiVersion and kind)", gvk)
-	}
 	v.mu.Lock()
 	defer v.mu.Unlock()
+	s, ok := v.compiled[gvk]
+	if !ok {
+		props, served := v.versions[gvk]
+		if !served {
+			return fmt.Errorf("no CRD serves %s in Istio's CRDs (check apiVersion and kind)", gvk)
+		}
+		var err error
+		if s, err = compile(gvk, props); err != nil {
+			return err
+		}
+		v.compiled[gvk] = s
+	}
 	defaulted, err := s.defaulted(obj)
 	if err != nil {
 		return err

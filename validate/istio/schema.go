@@ -26,12 +26,11 @@ type crdSchema struct {
 	cel        *cel.Validator
 }
 
-// schemas compiles every served version of every CRD, as the API server does
-// when the CRDs are installed. It mirrors istio.io/istio/pkg/config/crd's
-// test-only Validator, which cannot be linked into a command: its package
-// pulls in Istio's test environment, which logs to stdout at start-up.
-func schemas(crds []apiextensions.CustomResourceDefinition) (map[schema.GroupVersionKind]*crdSchema, error) {
-	out := map[schema.GroupVersionKind]*crdSchema{}
+// servedVersions indexes every served version of every CRD by GVK. Compiling
+// a version's schema is the expensive part (CEL programs), so it happens on
+// first use, for the kinds the repository actually deploys.
+func servedVersions(crds []apiextensions.CustomResourceDefinition) (map[schema.GroupVersionKind]*apiextensions.JSONSchemaProps, error) {
+	out := map[schema.GroupVersionKind]*apiextensions.JSONSchemaProps{}
 	for _, crd := range crds {
 		for _, ver := range crd.Spec.Versions {
 			if !ver.Served {
@@ -44,19 +43,26 @@ func schemas(crds []apiextensions.CustomResourceDefinition) (map[schema.GroupVer
 			if s == nil || s.OpenAPIV3Schema == nil {
 				return nil, fmt.Errorf("CRD %s version %s has no schema", crd.Name, ver.Name)
 			}
-			openapi, _, err := validation.NewSchemaValidator(s.OpenAPIV3Schema)
-			if err != nil {
-				return nil, fmt.Errorf("CRD %s: %w", crd.Name, err)
-			}
-			structural, err := structuralschema.NewStructural(s.OpenAPIV3Schema)
-			if err != nil {
-				return nil, fmt.Errorf("CRD %s: %w", crd.Name, err)
-			}
-			gvk := schema.GroupVersionKind{Group: crd.Spec.Group, Version: ver.Name, Kind: crd.Spec.Names.Kind}
-			out[gvk] = &crdSchema{openapi: openapi, structural: structural, cel: cel.NewValidator(structural, true, celconfig.PerCallLimit)}
+			out[schema.GroupVersionKind{Group: crd.Spec.Group, Version: ver.Name, Kind: crd.Spec.Names.Kind}] = s.OpenAPIV3Schema
 		}
 	}
 	return out, nil
+}
+
+// compile builds what the API server builds from one CRD version's schema.
+// It mirrors istio.io/istio/pkg/config/crd's test-only Validator, which
+// cannot be linked into a command: its package pulls in Istio's test
+// environment, which logs to stdout at start-up.
+func compile(gvk schema.GroupVersionKind, props *apiextensions.JSONSchemaProps) (*crdSchema, error) {
+	openapi, _, err := validation.NewSchemaValidator(props)
+	if err != nil {
+		return nil, fmt.Errorf("CRD schema of %s: %w", gvk, err)
+	}
+	structural, err := structuralschema.NewStructural(props)
+	if err != nil {
+		return nil, fmt.Errorf("CRD schema of %s: %w", gvk, err)
+	}
+	return &crdSchema{openapi: openapi, structural: structural, cel: cel.NewValidator(structural, true, celconfig.PerCallLimit)}, nil
 }
 
 // validate applies, in the API server's order, defaulting, OpenAPI

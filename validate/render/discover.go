@@ -37,7 +37,7 @@ func (t Target) Name() string { return path.Base(t.Dir) }
 // entry point above it already covers), in a stable order.
 func Discover(t *Tree) ([]Target, error) {
 	if !t.IsDir("overlays") {
-		return nil, fmt.Errorf("overlays: directory not found in %s", t.Root)
+		return nil, fmt.Errorf("overlays: directory not found in %s", t.Dir)
 	}
 	envs, err := t.ReadDir("overlays")
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 
@@ -22,22 +23,47 @@ const maxFileBytes = 4 << 20
 // keeps the validator offline and deterministic, never writes to the work
 // tree, and lets the same code render a git revision that is not checked out.
 type Tree struct {
-	// Root is the absolute path the repository is mounted at. Kustomize's
-	// messages name files under it, as they would on disk.
+	// Root is where the repository is mounted in memory.
 	Root string
-	fs   filesys.FileSystem
+	// Dir names the repository in messages (its path on disk, or a revision).
+	Dir string
+	fs  filesys.FileSystem
+	// unsupported lists files left out because Kustomize's in-memory file
+	// system refuses their names.
+	unsupported map[string]bool
 }
 
-// NewTree returns an empty tree mounted at root, to be filled with Add.
-func NewTree(root string) *Tree {
+// mountPoint is where every tree is mounted: Kustomize's in-memory file
+// system accepts only [a-zA-Z0-9-_.:] in path elements, which the real path
+// of a checkout need not satisfy.
+const mountPoint = "/repo"
+
+// NewTree returns an empty tree, to be filled with Add; dir names it in messages.
+func NewTree(dir string) *Tree {
 	fsys := filesys.MakeFsInMemory()
-	_ = fsys.MkdirAll(root)
-	return &Tree{Root: filepath.Clean(root), fs: fsys}
+	_ = fsys.MkdirAll(mountPoint)
+	return &Tree{Root: mountPoint, Dir: dir, fs: fsys, unsupported: map[string]bool{}}
 }
 
 // Add stores a file under its repository-relative path.
 func (t *Tree) Add(rel string, data []byte) error {
 	return t.fs.WriteFile(t.Abs(rel), data)
+}
+
+// Unsupported reports whether rel was left out of the tree because of the
+// characters in its name.
+func (t *Tree) Unsupported(rel string) bool { return t.unsupported[rel] }
+
+// legalName matches the path elements Kustomize's in-memory file system accepts.
+var legalName = regexp.MustCompile(`^[a-zA-Z0-9-_.:]+$`)
+
+func supportedPath(rel string) bool {
+	for _, e := range strings.Split(rel, "/") {
+		if !legalName.MatchString(e) || strings.Contains(e, "..") {
+			return false
+		}
+	}
+	return true
 }
 
 // Abs returns the mounted path of a repository-relative path.
@@ -93,12 +119,13 @@ func LoadDir(root string) (*Tree, error) {
 	if info, err := os.Stat(real); err != nil || !info.IsDir() {
 		return nil, fmt.Errorf("repository %s: not a directory", root)
 	}
-	t := NewTree(abs)
+	t := NewTree(root)
 	err = filepath.WalkDir(abs, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
-		rel := t.Rel(path)
+		rel, _ := filepath.Rel(abs, path)
+		rel = filepath.ToSlash(rel)
 		if d.IsDir() {
 			if path != abs && skipDir(d.Name()) {
 				return filepath.SkipDir
@@ -132,6 +159,10 @@ func LoadDir(root string) (*Tree, error) {
 }
 
 func (t *Tree) addFile(rel, path string) error {
+	if !supportedPath(rel) {
+		t.unsupported[rel] = true
+		return nil
+	}
 	info, err := os.Stat(path)
 	if err != nil {
 		return fmt.Errorf("%s: %w", rel, err)

@@ -1,0 +1,165 @@
+// Package bench measures the validator against the stock kustomize CLI on
+// repositories with many environments, generated from the real overlays.
+//
+//	make bench
+package bench
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+const repoRoot = "../.."
+
+var sizes = []int{10, 100, 500}
+
+var (
+	buildOnce sync.Once
+	validator string
+	kustomize string
+	buildErr  error
+)
+
+// tools builds the validator and locates the kustomize CLI pinned in go.mod.
+func tools(b *testing.B) (string, string) {
+	b.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "meshops-bench")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		validator = filepath.Join(dir, "validate")
+		if out, err := exec.Command("go", "build", "-o", validator, "meshops.dev/meshops/validate").CombinedOutput(); err != nil {
+			buildErr = fmt.Errorf("build validator: %v: %s", err, out)
+			return
+		}
+		out, err := exec.Command("go", "tool", "-n", "kustomize").Output()
+		if err != nil {
+			buildErr = fmt.Errorf("build kustomize CLI: %v", err)
+			return
+		}
+		kustomize = strings.TrimSpace(string(out))
+	})
+	if buildErr != nil {
+		b.Fatal(buildErr)
+	}
+	return validator, kustomize
+}
+
+// generate writes a repository with n environments: the real base and
+// clusters, and overlays cycled from the real dev, staging and prod overlays.
+func generate(b *testing.B, n int) (root string, overlays []string) {
+	b.Helper()
+	root = b.TempDir()
+	copyTree(b, filepath.Join(repoRoot, "base"), filepath.Join(root, "base"))
+	copyTree(b, filepath.Join(repoRoot, "clusters"), filepath.Join(root, "clusters"))
+	envs := []string{"dev", "staging", "prod"}
+	for i := 0; i < n; i++ {
+		src := envs[i%len(envs)]
+		name := fmt.Sprintf("%s-%03d", src, i)
+		dst := filepath.Join(root, "overlays", name)
+		copyTree(b, filepath.Join(repoRoot, "overlays", src), dst)
+		// Give each environment its own host, so no two render the same.
+		k := filepath.Join(dst, "kustomization.yaml")
+		data, err := os.ReadFile(k)
+		if err != nil {
+			b.Fatal(err)
+		}
+		data = []byte(strings.ReplaceAll(string(data), "blog.", name+".blog."))
+		if err := os.WriteFile(k, data, 0o644); err != nil {
+			b.Fatal(err)
+		}
+		overlays = append(overlays, dst)
+	}
+	return root, overlays
+}
+
+func copyTree(b *testing.B, src, dst string) {
+	b.Helper()
+	err := filepath.WalkDir(src, func(path string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, path)
+		target := filepath.Join(dst, rel)
+		if d.IsDir() {
+			return os.MkdirAll(target, 0o755)
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(target, data, 0o644)
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+}
+
+// measure runs cmd and returns its wall time and peak resident memory in MiB.
+func measure(b *testing.B, cmd *exec.Cmd, okCodes ...int) (time.Duration, float64) {
+	b.Helper()
+	start := time.Now()
+	out, err := cmd.CombinedOutput()
+	elapsed := time.Since(start)
+	code := cmd.ProcessState.ExitCode()
+	ok := err == nil
+	for _, c := range okCodes {
+		ok = ok || code == c
+	}
+	if !ok {
+		b.Fatalf("%s: %v\n%s", strings.Join(cmd.Args, " "), err, out)
+	}
+	ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
+	return elapsed, float64(ru.Maxrss) / 1024
+}
+
+// BenchmarkValidator is the whole validator (render, index, every check) on
+// n environments, as one process.
+func BenchmarkValidator(b *testing.B) {
+	validate, _ := tools(b)
+	for _, n := range sizes {
+		b.Run(fmt.Sprintf("N=%d", n), func(b *testing.B) {
+			root, _ := generate(b, n)
+			var peak float64
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				// Exit 0: the generated overlays only add GO004 warnings.
+				_, mem := measure(b, exec.Command(validate, "-o", "json", root))
+				peak = max(peak, mem)
+			}
+			b.ReportMetric(peak, "peak-MiB")
+			b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N)/float64(n), "ms/overlay")
+		})
+	}
+}
+
+// BenchmarkKustomizeCLI renders the same n overlays with the stock CLI, one
+// kustomize build per overlay, rendering only.
+func BenchmarkKustomizeCLI(b *testing.B) {
+	_, kustomize := tools(b)
+	for _, n := range sizes {
+		b.Run(fmt.Sprintf("N=%d", n), func(b *testing.B) {
+			_, overlays := generate(b, n)
+			var peak float64
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				for _, o := range overlays {
+					cmd := exec.Command(kustomize, "build", o)
+					_, mem := measure(b, cmd)
+					peak = max(peak, mem)
+				}
+			}
+			b.ReportMetric(peak, "peak-MiB")
+			b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N)/float64(n), "ms/overlay")
+		})
+	}
+}
