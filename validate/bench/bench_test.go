@@ -64,7 +64,10 @@ func generate(b *testing.B, n int) (root string, overlays []string) {
 	envs := []string{"dev", "staging", "prod"}
 	for i := 0; i < n; i++ {
 		src := envs[i%len(envs)]
-		name := fmt.Sprintf("%s-%03d", src, i)
+		name := src // the first three keep their names, so clusters/ still points at them
+		if i >= len(envs) {
+			name = fmt.Sprintf("%s-%03d", src, i)
+		}
 		dst := filepath.Join(root, "overlays", name)
 		copyTree(b, filepath.Join(repoRoot, "overlays", src), dst)
 		// Give each environment its own host, so no two render the same.
@@ -73,7 +76,7 @@ func generate(b *testing.B, n int) (root string, overlays []string) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		data = []byte(strings.ReplaceAll(string(data), "blog.", name+".blog."))
+		data = []byte(strings.ReplaceAll(string(data), "value: [blog.", "value: ["+name+".blog."))
 		if err := os.WriteFile(k, data, 0o644); err != nil {
 			b.Fatal(err)
 		}

@@ -5,6 +5,7 @@ package pipeline
 import (
 	"errors"
 	"fmt"
+	"runtime"
 	"strings"
 	"sync"
 
@@ -40,11 +41,6 @@ func (r *Result) Errors() bool {
 
 // Run validates the repository at root. The error is non-nil when the
 // repository could not be read or a target could not be rendered at all.
-//
-// Kustomize is not safe for concurrent builds (global OpenAPI state, kustomize
-// issue #3659), so targets render one after the other on this goroutine while
-// a second one compiles Istio's CRD schemas and then checks each rendered
-// target: rendering and checking overlap on the two cores.
 func Run(root string, opts Options) (*Result, error) {
 	tree, err := render.LoadDir(root)
 	if err != nil {
@@ -53,7 +49,16 @@ func Run(root string, opts Options) (*Result, error) {
 	return RunTree(tree, opts)
 }
 
-// RunTree validates an already loaded tree.
+// RunTree validates an already loaded tree, using every core:
+//
+//  1. prepare each target in turn (checks its sources; writes the in-memory
+//     kustomizations its build needs);
+//  2. build the targets on GOMAXPROCS workers, which only read the tree; when
+//     a kustomization sets a custom OpenAPI schema, which Kustomize keeps in
+//     process-wide state (kustomize issue #3659), on one worker;
+//  3. meanwhile one goroutine compiles Istio's validation and checks each
+//     target as its build arrives;
+//  4. run the repository-wide checks, sort the findings.
 func RunTree(tree *render.Tree, opts Options) (*Result, error) {
 	targets, err := render.Discover(tree)
 	if err != nil {
@@ -64,20 +69,40 @@ func RunTree(tree *render.Tree, opts Options) (*Result, error) {
 		checks = check.All()
 	}
 	env := &check.Env{RootNamespace: opts.RootNamespace, Tree: tree}
+	repo := &check.Repo{Tree: tree, Failed: map[string]error{}}
 
+	var remote []check.Finding
+	prepared := make([]bool, len(targets))
+	workers := runtime.GOMAXPROCS(0)
+	for i, tg := range targets {
+		custom, err := render.Prepare(tree, tg)
+		if err != nil {
+			f, ok := remoteFinding(tg, err)
+			if !ok {
+				return nil, err
+			}
+			remote = append(remote, f)
+			repo.Failed[tg.Dir] = err
+			continue
+		}
+		prepared[i] = true
+		if custom {
+			workers = 1
+		}
+	}
+
+	// Check each target as its build arrives.
 	rendered := make(chan *index.Index, len(targets))
 	var (
-		wg       sync.WaitGroup
+		checked  sync.WaitGroup
 		findings []check.Finding
-		indexes  []*index.Index
 		istioErr error
 	)
-	wg.Add(1)
+	checked.Add(1)
 	go func() {
-		defer wg.Done()
+		defer checked.Done()
 		env.Istio, istioErr = istio.New()
 		for ix := range rendered {
-			indexes = append(indexes, ix)
 			if istioErr != nil {
 				continue
 			}
@@ -87,33 +112,48 @@ func RunTree(tree *render.Tree, opts Options) (*Result, error) {
 		}
 	}()
 
-	repo := &check.Repo{Tree: tree, Failed: map[string]error{}}
-	var (
-		renderErr error
-		remote    []check.Finding
-	)
-	for _, tg := range targets {
-		res, err := render.Render(tree, tg)
-		if err != nil {
-			if f, ok := remoteFinding(tg, err); ok {
-				remote = append(remote, f)
-				repo.Failed[tg.Dir] = err
-				continue
+	indexes := make([]*index.Index, len(targets))
+	errs := make([]error, len(targets))
+	next := make(chan int)
+	var built sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		built.Add(1)
+		go func() {
+			defer built.Done()
+			for i := range next {
+				res, err := render.Build(tree, targets[i])
+				if err != nil {
+					errs[i] = err
+					continue
+				}
+				indexes[i] = index.New(res)
+				rendered <- indexes[i]
 			}
-			renderErr = err
-			break
-		}
-		rendered <- index.New(res)
+		}()
 	}
+	for i := range targets {
+		if prepared[i] {
+			next <- i
+		}
+	}
+	close(next)
+	built.Wait()
 	close(rendered)
-	wg.Wait()
-	if renderErr != nil {
-		return nil, renderErr
+	checked.Wait()
+
+	for _, err := range errs { // the first target that failed, in discovery order
+		if err != nil {
+			return nil, err
+		}
 	}
 	if istioErr != nil {
 		return nil, fmt.Errorf("load Istio validation: %w", istioErr)
 	}
-	repo.Targets = indexes
+	for _, ix := range indexes {
+		if ix != nil {
+			repo.Targets = append(repo.Targets, ix)
+		}
+	}
 	findings = append(findings, remote...)
 	for _, c := range checks {
 		findings = append(findings, c.RunRepo(repo, env)...)

@@ -56,18 +56,28 @@ func Options() *krusty.Options {
 	return o
 }
 
-// Render builds target from the tree. Kustomize keeps global state (its
-// OpenAPI schema; kustomize issue #3659), so callers must not call Render
-// from several goroutines at once: the validator renders targets one after
-// the other and checks them concurrently instead.
+// Render prepares and builds one target.
 func Render(t *Tree, target Target) (*Result, error) {
-	fail := func(err error) (*Result, error) { return nil, &Error{Target: target, Err: err} }
+	if _, err := Prepare(t, target); err != nil {
+		return nil, err
+	}
+	return Build(t, target)
+}
+
+// Prepare checks a target's sources and writes, in memory, the kustomizations
+// its build needs (the origin wrapper; for a Flux folder the generated one).
+// It writes to the tree, so it must not run concurrently with anything else.
+// customSchema reports whether a kustomization the target reaches sets
+// openapi:, which Kustomize keeps in process-wide state.
+func Prepare(t *Tree, target Target) (customSchema bool, err error) {
+	fail := func(err error) (bool, error) { return false, &Error{Target: target, Err: err} }
 	if target.Generated {
 		if err := t.generateKustomization(target.Dir); err != nil {
 			return fail(err)
 		}
 	}
-	if err := CheckSources(t, target.Dir); err != nil {
+	customSchema, err = checkSources(t, target.Dir)
+	if err != nil {
 		return fail(err)
 	}
 	wrapper := path.Join(wrapperDir, target.Dir)
@@ -76,6 +86,16 @@ func Render(t *Tree, target Target) (*Result, error) {
 	if err := t.Add(path.Join(wrapper, "kustomization.yaml"), []byte(doc)); err != nil {
 		return fail(err)
 	}
+	return customSchema, nil
+}
+
+// Build renders a prepared target. It only reads the tree, so builds may run
+// concurrently, unless a target sets a custom OpenAPI schema: Kustomize keeps
+// the schema in process-wide state (kustomize issue #3659, the reason Flux
+// serialises its builds), so one such build would change the others' result.
+func Build(t *Tree, target Target) (*Result, error) {
+	fail := func(err error) (*Result, error) { return nil, &Error{Target: target, Err: err} }
+	wrapper := path.Join(wrapperDir, target.Dir)
 	m, err := krusty.MakeKustomizer(Options()).Run(t.fs, t.Abs(wrapper))
 	if err != nil {
 		return fail(t.relErr(err))

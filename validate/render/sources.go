@@ -36,10 +36,18 @@ func (e *SourceError) Error() string { return e.File + ": " + e.Msg }
 // remote references, missing or escaping paths, cycles, and kustomization
 // files that do not parse.
 func CheckSources(t *Tree, dir string) error {
-	return checkDir(t, dir, nil)
+	_, err := checkSources(t, dir)
+	return err
 }
 
-func checkDir(t *Tree, dir string, stack []string) error {
+// checkSources is CheckSources, also reporting whether a kustomization sets
+// openapi: (a custom schema).
+func checkSources(t *Tree, dir string) (customSchema bool, err error) {
+	err = checkDir(t, dir, nil, &customSchema)
+	return customSchema, err
+}
+
+func checkDir(t *Tree, dir string, stack []string, customSchema *bool) error {
 	for i, d := range stack {
 		if d == dir {
 			return &SourceError{File: KustomizationFile(t, dir), Msg: "kustomization cycle: " + strings.Join(append(stack[i:], dir), " -> ")}
@@ -58,6 +66,9 @@ func checkDir(t *Tree, dir string, stack []string) error {
 	if err := yaml.UnmarshalStrict(data, &k); err != nil {
 		return &SourceError{File: file, Msg: "not a valid kustomization: " + err.Error()}
 	}
+	if len(k.OpenAPI) > 0 {
+		*customSchema = true
+	}
 	if k.Kind != "" && k.Kind != types.KustomizationKind && k.Kind != types.ComponentKind {
 		return &SourceError{File: file, Msg: fmt.Sprintf("kind %q is not Kustomization or Component", k.Kind)}
 	}
@@ -73,7 +84,7 @@ func checkDir(t *Tree, dir string, stack []string) error {
 			}
 			switch {
 			case t.IsDir(target):
-				if err := checkDir(t, target, stack); err != nil {
+				if err := checkDir(t, target, stack, customSchema); err != nil {
 					return err
 				}
 			case t.Unsupported(target):
