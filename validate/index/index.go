@@ -36,11 +36,26 @@ func (o *Object) String() string {
 	return o.Kind + " " + o.Namespace + "/" + o.Name
 }
 
-// Labels returns metadata.labels.
-func (o *Object) Labels() map[string]string { return o.Res.GetLabels() }
+// Labels returns metadata.labels (string values only; the schema checks
+// report anything else).
+func (o *Object) Labels() map[string]string { return o.metaMap("labels") }
 
 // Annotations returns metadata.annotations.
-func (o *Object) Annotations() map[string]string { return o.Res.GetAnnotations() }
+func (o *Object) Annotations() map[string]string { return o.metaMap("annotations") }
+
+// metaMap reads a string map from metadata from the generic form, which,
+// unlike kyaml's accessors, tolerates any shape a malformed file gives it.
+func (o *Object) metaMap(field string) map[string]string {
+	meta, _ := o.Content["metadata"].(map[string]any)
+	raw, _ := meta[field].(map[string]any)
+	out := make(map[string]string, len(raw))
+	for k, v := range raw {
+		if s, ok := v.(string); ok {
+			out[k] = s
+		}
+	}
+	return out
+}
 
 // Spec returns the object's spec as a map, or nil.
 func (o *Object) Spec() map[string]any {

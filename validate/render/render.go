@@ -93,14 +93,21 @@ func Prepare(t *Tree, target Target) (customSchema bool, err error) {
 // concurrently, unless a target sets a custom OpenAPI schema: Kustomize keeps
 // the schema in process-wide state (kustomize issue #3659, the reason Flux
 // serialises its builds), so one such build would change the others' result.
-func Build(t *Tree, target Target) (*Result, error) {
+func Build(t *Tree, target Target) (res *Result, err error) {
 	fail := func(err error) (*Result, error) { return nil, &Error{Target: target, Err: err} }
+	defer func() {
+		// Kustomize and kyaml panic on some malformed input; report it as
+		// the target's error instead of crashing the run.
+		if r := recover(); r != nil {
+			res, err = fail(fmt.Errorf("kustomize failed on malformed input: %v", r))
+		}
+	}()
 	wrapper := path.Join(wrapperDir, target.Dir)
 	m, err := krusty.MakeKustomizer(Options()).Run(t.fs, t.Abs(wrapper))
 	if err != nil {
 		return fail(t.relErr(err))
 	}
-	res := &Result{Target: target, Resources: m, sources: make(map[*resource.Resource]string, m.Size())}
+	res = &Result{Target: target, Resources: m, sources: make(map[*resource.Resource]string, m.Size())}
 	for _, r := range m.Resources() {
 		origin, err := r.GetOrigin()
 		if err == nil && origin != nil && origin.Repo == "" {
