@@ -4,7 +4,8 @@ SHELL := /bin/bash
 
 BIN        := bin
 VALIDATE   := $(BIN)/validate
-GO_SOURCES := $(shell find validate plugin -name '*.go' -not -path '*/testdata/*') go.mod go.sum plugin/go.mod plugin/go.sum validate/istio/crds.gen.yaml
+ROLLOUT    := $(BIN)/rollout
+GO_SOURCES := $(shell find validate plugin internal cmd -name '*.go' -not -path '*/testdata/*') go.mod go.sum plugin/go.mod plugin/go.sum validate/istio/crds.gen.yaml
 OUTPUT     ?= text
 WASM       ?= plugin.wasm
 
@@ -15,6 +16,9 @@ help: ## List the targets
 
 $(VALIDATE): $(GO_SOURCES)
 	go build -o $@ ./validate
+
+$(ROLLOUT): $(GO_SOURCES)
+	go build -o $@ ./cmd/rollout
 
 validate: $(VALIDATE) ## Render every overlay and cluster entry point offline and check them (OUTPUT=text|json|github|sarif)
 	$(VALIDATE) -o $(OUTPUT) .
@@ -39,14 +43,14 @@ push: ## Push plugin.wasm as an OCI image without Docker (IMAGE=registry/repo:ta
 	@test -n "$(IMAGE)" || { echo "make push: set IMAGE=registry/repo:tag" >&2; exit 2; }
 	go run ./cmd/pushwasm --wasm $(WASM) $(IMAGE)
 
-bump: ## Pin an image in one overlay (ENV=dev IMAGE=name TAG=tag|DIGEST=sha256:...); not built yet
-	@echo "make bump is not built yet (issue: rolling out); edit overlays/$(ENV)/kustomization.yaml images: by hand" >&2; exit 2
+bump: $(ROLLOUT) ## Pin one image in one overlay: ENV=dev IMAGE=name TAG=tag and/or DIGEST=sha256:...
+	$(ROLLOUT) bump --env "$(ENV)" --image "$(IMAGE)" $(if $(TAG),--tag "$(TAG)") $(if $(DIGEST),--digest "$(DIGEST)")
 
-promote: ## Copy every pinned image from one overlay to another (FROM=dev TO=staging); not built yet
-	@echo "make promote is not built yet (issue: rolling out)" >&2; exit 2
+promote: $(ROLLOUT) ## Copy every pinned image from one overlay to another: FROM=dev TO=staging
+	$(ROLLOUT) promote --from "$(FROM)" --to "$(TO)"
 
-diff: ## Show what a branch changes in each environment's rendered manifests; not built yet
-	@echo "make diff is not built yet (issue: rolling out)" >&2; exit 2
+diff: $(ROLLOUT) ## What the work tree changes in each environment's manifests [BASE=git-ref, default: merge base with main]
+	@$(ROLLOUT) diff $(if $(BASE),--base "$(BASE)")
 
 bench: ## Benchmark the validator against the kustomize CLI on generated overlays
 	go test -run '^$$' -bench . -benchtime 1x ./validate/bench/
@@ -54,7 +58,8 @@ bench: ## Benchmark the validator against the kustomize CLI on generated overlay
 fmt: ## Format the Go code
 	gofmt -w validate plugin cmd
 
-lint: ## Vet the Go code of both modules
+lint: ## Vet both Go modules, check formatting, and lint the GitHub workflows with actionlint
 	go vet ./...
 	cd plugin && go vet ./...
+	go tool actionlint
 	@test -z "$$(gofmt -l validate plugin cmd)" || { gofmt -l validate plugin cmd; echo "gofmt: the files above need make fmt" >&2; exit 1; }

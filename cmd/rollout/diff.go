@@ -1,0 +1,61 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"os/exec"
+	"strings"
+
+	"meshops.dev/meshops/internal/renderdiff"
+	"meshops.dev/meshops/validate/render"
+)
+
+// mergeBase returns the merge base of HEAD and the main branch (local main,
+// else origin/main, as a pull request's checkout has it).
+func mergeBase(repo string) (string, error) {
+	for _, branch := range []string{"main", "origin/main"} {
+		out, err := exec.Command("git", "-C", repo, "merge-base", "HEAD", branch).Output()
+		if err == nil {
+			return strings.TrimSpace(string(out)), nil
+		}
+	}
+	return "", fmt.Errorf("no merge base of HEAD with main or origin/main: pass --base REF (make diff BASE=ref)")
+}
+
+func diffCmd(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("diff", flag.ContinueOnError)
+	repo := repoFlag(fs)
+	base := fs.String("base", "", "the git revision to compare the working tree with (default: the merge base with main)")
+	if !parse(fs, args, stderr) {
+		return 2
+	}
+	rev := *base
+	if rev == "" {
+		var err error
+		if rev, err = mergeBase(*repo); err != nil {
+			fmt.Fprintf(stderr, "rollout diff: %v\n", err)
+			return 2
+		}
+	}
+	old, err := render.LoadGit(*repo, rev)
+	if err != nil {
+		fmt.Fprintf(stderr, "rollout diff: %v\n", err)
+		return 2
+	}
+	cur, err := render.LoadDir(*repo)
+	if err != nil {
+		fmt.Fprintf(stderr, "rollout diff: %v\n", err)
+		return 2
+	}
+	envs, err := renderdiff.Compare(old, cur)
+	if err != nil {
+		fmt.Fprintf(stderr, "rollout diff: %v\n", strings.Join(strings.Fields(err.Error()), " "))
+		return 2
+	}
+	if err := renderdiff.Write(stdout, envs); err != nil {
+		fmt.Fprintf(stderr, "rollout diff: %v\n", err)
+		return 2
+	}
+	return 0
+}
