@@ -47,20 +47,8 @@ func Compare(base, head *render.Tree) ([]Env, error) {
 	if err != nil {
 		return nil, err
 	}
-	dirs := map[string]bool{}
-	for d := range baseRes {
-		dirs[d] = true
-	}
-	for d := range headRes {
-		dirs[d] = true
-	}
-	order := make([]string, 0, len(dirs))
-	for d := range dirs {
-		order = append(order, d)
-	}
-	sort.Strings(order)
 	var out []Env
-	for _, d := range order {
+	for _, d := range unionKeys(baseRes, headRes) {
 		b, inBase := baseRes[d]
 		h, inHead := headRes[d]
 		out = append(out, Env{Dir: d, Resources: compareResources(b, h), Added: !inBase, Removed: !inHead})
@@ -101,20 +89,8 @@ func renderOverlays(t *render.Tree) (map[string]map[string]string, error) {
 }
 
 func compareResources(base, head map[string]string) []Resource {
-	ids := map[string]bool{}
-	for id := range base {
-		ids[id] = true
-	}
-	for id := range head {
-		ids[id] = true
-	}
-	order := make([]string, 0, len(ids))
-	for id := range ids {
-		order = append(order, id)
-	}
-	sort.Strings(order)
 	var out []Resource
-	for _, id := range order {
+	for _, id := range unionKeys(base, head) {
 		old, inBase := base[id]
 		cur, inHead := head[id]
 		if inBase && inHead && old == cur {
@@ -130,21 +106,30 @@ func fieldChanges(old, cur string) []Change {
 	a, b := map[string]string{}, map[string]string{}
 	flatten(parse(old), "", a)
 	flatten(parse(cur), "", b)
-	paths := map[string]bool{}
-	for p := range a {
-		paths[p] = true
-	}
-	for p := range b {
-		paths[p] = true
-	}
 	var out []Change
-	for p := range paths {
+	for _, p := range unionKeys(a, b) {
 		if a[p] != b[p] {
 			out = append(out, Change{Path: p, Old: orNone(a[p]), New: orNone(b[p])})
 		}
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
 	return out
+}
+
+// unionKeys returns the keys of both maps, sorted.
+func unionKeys[V any](a, b map[string]V) []string {
+	seen := make(map[string]bool, len(a)+len(b))
+	for k := range a {
+		seen[k] = true
+	}
+	for k := range b {
+		seen[k] = true
+	}
+	keys := make([]string, 0, len(seen))
+	for k := range seen {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }
 
 func orNone(s string) string {
