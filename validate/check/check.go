@@ -4,6 +4,7 @@ package check
 
 import (
 	"fmt"
+	"regexp"
 	"sort"
 	"strings"
 
@@ -141,6 +142,26 @@ var RemoteReference = &Check{
 	Summary:  "kustomizations reference only files in the repository: no remote bases, resources or components",
 	Rationale: "A remote base makes every render depend on the network and on a ref that can move; the validator renders " +
 		"offline and refuses it before Kustomize would fetch it. Vendor the base into the repository and pin it by commit.",
+}
+
+// findingIn is finding, naming file as the one to edit (a patch that sets
+// the offending field, say) instead of the file that declared o.
+func (c *Check) findingIn(ix *index.Index, o *index.Object, file, format string, args ...any) Finding {
+	f := c.finding(ix, o, format, args...)
+	if file != "" {
+		f.File = file
+	}
+	return f
+}
+
+// fieldPath matches the first spec field path in a validation message
+// ("spec.phase: Unsupported value", "unknown field \"spec.template.spec.x\"").
+var fieldPath = regexp.MustCompile(`\bspec(\.[A-Za-z0-9_]+)*`)
+
+// messageField returns the map-key path of the first spec field a message
+// names, for FieldSource.
+func messageField(msg string) []string {
+	return strings.Split(fieldPath.FindString(msg), ".")
 }
 
 // All returns every check, ordered by code.

@@ -69,7 +69,7 @@ func kubernetesSchema(ix *index.Index, _ *Env) []Finding {
 			if runtime.IsNotRegisteredError(err) {
 				msg = "apiVersion " + o.Group + "/" + o.Version + " does not serve kind " + o.Kind
 			}
-			out = append(out, c.finding(ix, o, "%s", strings.TrimPrefix(msg, "strict decoding error: ")))
+			out = append(out, c.findingIn(ix, o, ix.FieldSource(o, messageField(msg)...), "%s", strings.TrimPrefix(msg, "strict decoding error: ")))
 		}
 	}
 	return out

@@ -2,7 +2,6 @@ package check
 
 import (
 	"fmt"
-	"path"
 	"strings"
 
 	"github.com/google/go-containerregistry/pkg/name"
@@ -50,13 +49,14 @@ func pinnedImages(ix *index.Index, _ *Env) []Finding {
 	for _, w := range ix.Workloads("") {
 		for _, ctr := range containers(w.Template.Spec) {
 			ref, err := name.ParseReference(ctr.Image)
+			file := ix.ImageSource(imageName(ctr.Image))
 			switch {
 			case err != nil:
-				out = append(out, c.finding(ix, w.Object, "container %q image %q is not a valid image reference: %v", ctr.Name, ctr.Image, err))
+				out = append(out, c.findingIn(ix, w.Object, file, "container %q image %q is not a valid image reference: %v", ctr.Name, ctr.Image, err))
 			case !hasExplicitTag(ctr.Image):
-				out = append(out, c.finding(ix, w.Object, "container %q image %q has no tag or digest: pin one in the overlay's images: list", ctr.Name, ctr.Image))
+				out = append(out, c.findingIn(ix, w.Object, file, "container %q image %q has no tag or digest: pin one in the overlay's images: list", ctr.Name, ctr.Image))
 			case ref.Identifier() == "latest":
-				out = append(out, c.finding(ix, w.Object, "container %q image %q uses the latest tag: pin a version", ctr.Name, ctr.Image))
+				out = append(out, c.findingIn(ix, w.Object, file, "container %q image %q uses the latest tag: pin a version", ctr.Name, ctr.Image))
 			}
 		}
 	}
@@ -110,15 +110,14 @@ func overlayPinsBaseImages(ix *index.Index, env *Env) []Finding {
 	}
 	pinned, noNewName := overlayImages(ix, env.Tree)
 	fromBase := func(o *index.Object) bool { return !strings.HasPrefix(o.Source, ix.Target.Dir+"/") }
-	kustomization := path.Join(ix.Target.Dir, "kustomization.yaml")
+	kustomization := render.KustomizationFile(env.Tree, ix.Target.Dir)
 	var out []Finding
 	for _, n := range noNewName {
 		out = append(out, Finding{Code: c.Code, Severity: c.Severity, Target: ix.Target.Dir, File: kustomization,
 			Message: fmt.Sprintf("images: entry %q sets no newName: behind the oci:// scheme Kustomize misreads a registry port as the tag (oci://localhost:v2); repeat the full reference in newName", n)})
 	}
 	report := func(o *index.Object, what, image string) {
-		f := c.finding(ix, o, "%s %q comes from a base but %s does not pin %s in images:; add an entry (make bump) so rollouts stay overlay edits", what, image, kustomization, imageName(image))
-		out = append(out, f)
+		out = append(out, c.findingIn(ix, o, kustomization, "%s %q comes from a base but this overlay does not pin %s in images:; add an entry so rollouts stay overlay edits", what, image, imageName(image)))
 	}
 	for _, w := range ix.Workloads("") {
 		if !fromBase(w.Object) {

@@ -39,10 +39,14 @@ func pluginImage(ix *index.Index, _ *Env) []Finding {
 		}
 		switch scheme {
 		case "oci":
-			out = append(out, checkOCIURL(c, ix, o, raw, str(spec, "sha256"))...)
+			file := ix.ImageSource(imageName(raw))
+			if file == "" {
+				file = ix.FieldSource(o, "spec", "url")
+			}
+			out = append(out, checkOCIURL(c, ix, o, file, raw, str(spec, "sha256"))...)
 		case "http", "https", "file":
 		default:
-			out = append(out, c.finding(ix, o, "url %q has no oci://, http(s):// or file:// scheme: Istio misreads a registry host with a port as a scheme; write oci://%s", raw, strings.TrimPrefix(raw, scheme+"://")))
+			out = append(out, c.findingIn(ix, o, ix.FieldSource(o, "spec", "url"), "url %q has no oci://, http(s):// or file:// scheme: Istio misreads a registry host with a port as a scheme; write oci://%s", raw, strings.TrimPrefix(raw, scheme+"://")))
 		}
 		if secret := str(spec, "imagePullSecret"); secret != "" {
 			out = append(out, checkPullSecret(c, ix, o, secret)...)
@@ -51,24 +55,24 @@ func pluginImage(ix *index.Index, _ *Env) []Finding {
 	return out
 }
 
-func checkOCIURL(c *Check, ix *index.Index, o *index.Object, raw, sha string) []Finding {
+func checkOCIURL(c *Check, ix *index.Index, o *index.Object, file, raw, sha string) []Finding {
 	image := strings.TrimPrefix(raw, "oci://")
 	ref, err := name.ParseReference(image)
 	if err != nil {
-		return []Finding{c.finding(ix, o, "url %q is not a valid image reference: %v", raw, err)}
+		return []Finding{c.findingIn(ix, o, file, "url %q is not a valid image reference: %v", raw, err)}
 	}
 	switch r := ref.(type) {
 	case name.Digest:
 		hex := strings.TrimPrefix(r.DigestStr(), "sha256:")
 		if sha != "" && sha != hex {
-			return []Finding{c.finding(ix, o, "url digest %s and sha256 %s disagree: Istio rejects the fetched module; drop sha256 or make it the same digest", r.DigestStr(), sha)}
+			return []Finding{c.findingIn(ix, o, ix.FieldSource(o, "spec", "sha256"), "url digest %s and sha256 %s disagree: Istio rejects the fetched module; drop sha256 or make it the same digest", r.DigestStr(), sha)}
 		}
 	case name.Tag:
 		if !hasExplicitTag(image) {
-			return []Finding{c.finding(ix, o, "url %q has no tag or digest, so it means latest: pin a tag (newTag in the overlay's images:) or a digest", raw)}
+			return []Finding{c.findingIn(ix, o, file, "url %q has no tag or digest, so it means latest: pin a tag (newTag in the overlay's images:) or a digest", raw)}
 		}
 		if r.TagStr() == "latest" {
-			return []Finding{c.finding(ix, o, "url %q uses the latest tag: it is no pin, and Istio then pulls on every change (imagePullPolicy Always); pin a version", raw)}
+			return []Finding{c.findingIn(ix, o, file, "url %q uses the latest tag: it is no pin, and Istio then pulls on every change (imagePullPolicy Always); pin a version", raw)}
 		}
 	}
 	return nil
@@ -82,17 +86,18 @@ func hasExplicitTag(image string) bool {
 }
 
 func checkPullSecret(c *Check, ix *index.Index, o *index.Object, secret string) []Finding {
+	file := ix.FieldSource(o, "spec", "imagePullSecret")
 	s := ix.Get("Secret", o.Namespace, secret)
 	if s == nil {
 		for _, other := range ix.Kind("Secret") {
 			if other.Name == secret {
-				return []Finding{c.finding(ix, o, "imagePullSecret %q is deployed in namespace %s, not in the plugin's namespace %s: the pull would be unauthenticated", secret, other.Namespace, o.Namespace)}
+				return []Finding{c.findingIn(ix, o, file, "imagePullSecret %q is deployed in namespace %s, not in the plugin's namespace %s: the pull would be unauthenticated", secret, other.Namespace, o.Namespace)}
 			}
 		}
 		return nil // managed outside this repository
 	}
 	if t := str(s.Content, "type"); t != "kubernetes.io/dockerconfigjson" {
-		return []Finding{c.finding(ix, o, "imagePullSecret %q is a Secret of type %q; Istio needs type kubernetes.io/dockerconfigjson", secret, t)}
+		return []Finding{c.findingIn(ix, o, file, "imagePullSecret %q is a Secret of type %q; Istio needs type kubernetes.io/dockerconfigjson", secret, t)}
 	}
 	return nil
 }

@@ -42,9 +42,9 @@ func routeDestinations(ix *index.Index, _ *Env) []Finding {
 				continue
 			}
 			if isService || !strings.Contains(d.host, ".") || strings.Count(d.host, ".") == 1 {
-				out = append(out, c.finding(ix, vs, "%s destination host %q is no Service in this overlay: check the name and namespace (short names resolve in namespace %s)", d.path, d.host, vs.Namespace))
+				out = append(out, c.findingIn(ix, vs, ix.FieldSource(vs, "spec", strings.SplitN(d.path, "[", 2)[0]), "%s destination host %q is no Service in this overlay: check the name and namespace (short names resolve in namespace %s)", d.path, d.host, vs.Namespace))
 			} else {
-				out = append(out, c.finding(ix, vs, "%s destination host %q is neither a Service nor a ServiceEntry host in this overlay: add a ServiceEntry for the external host", d.path, d.host))
+				out = append(out, c.findingIn(ix, vs, ix.FieldSource(vs, "spec", strings.SplitN(d.path, "[", 2)[0]), "%s destination host %q is neither a Service nor a ServiceEntry host in this overlay: add a ServiceEntry for the external host", d.path, d.host))
 			}
 		}
 	}
@@ -72,9 +72,9 @@ func routeDestinationPort(ix *index.Index, _ *Env) []Finding {
 			}
 			switch {
 			case d.set && !found:
-				out = append(out, c.finding(ix, vs, "%s destination port %d is not a port of %s (it has %s)", d.path, d.port, svc.String(), strings.Join(ports, ", ")))
+				out = append(out, c.findingIn(ix, vs, ix.FieldSource(vs, "spec", strings.SplitN(d.path, "[", 2)[0]), "%s destination port %d is not a port of %s (it has %s)", d.path, d.port, svc.String(), strings.Join(ports, ", ")))
 			case !d.set && len(ports) > 1:
-				out = append(out, c.finding(ix, vs, "%s destination %s has ports %s: set destination.port.number", d.path, svc.String(), strings.Join(ports, ", ")))
+				out = append(out, c.findingIn(ix, vs, ix.FieldSource(vs, "spec", strings.SplitN(d.path, "[", 2)[0]), "%s destination %s has ports %s: set destination.port.number", d.path, svc.String(), strings.Join(ports, ", ")))
 			}
 		}
 	}

@@ -20,14 +20,15 @@ func init() { SidecarReach.Target = sidecarReach }
 
 const injectKey = "sidecar.istio.io/inject"
 
-// sidecarReason returns why w runs no sidecar, or "" if it does.
-func sidecarReason(ix *index.Index, w index.Workload) string {
+// sidecarReason returns why w runs no sidecar and the object to fix (the
+// Namespace or the workload), or "" if it runs one.
+func sidecarReason(ix *index.Index, w index.Workload) (string, *index.Object) {
 	pod := w.Template.Labels[injectKey]
 	if pod == "" {
 		pod = w.Template.Annotations[injectKey] // the older, annotation form
 	}
 	if pod == "false" {
-		return "its pod template sets " + injectKey + ": \"false\""
+		return "its pod template sets " + injectKey + ": \"false\"; remove it", w.Object
 	}
 	ns := ix.Namespace(w.Namespace)
 	var nsLabels map[string]string
@@ -35,15 +36,15 @@ func sidecarReason(ix *index.Index, w index.Workload) string {
 		nsLabels = ns.Labels()
 	}
 	if nsLabels["istio-injection"] == "disabled" {
-		return "namespace " + w.Namespace + " has istio-injection=disabled"
+		return "namespace " + w.Namespace + " has istio-injection=disabled; set it to enabled", ns
 	}
 	if pod == "true" || nsLabels["istio-injection"] == "enabled" || nsLabels["istio.io/rev"] != "" {
-		return ""
+		return "", nil
 	}
 	if ns == nil {
-		return "namespace " + w.Namespace + " is not rendered in this overlay, so nothing enables injection, and the pod template does not set " + injectKey + ": \"true\""
+		return "namespace " + w.Namespace + " is not rendered in this overlay, so nothing enables injection; set " + injectKey + ": \"true\" on the pod template or deploy the namespace with istio-injection=enabled", w.Object
 	}
-	return "namespace " + w.Namespace + " has neither istio-injection=enabled nor an istio.io/rev label, and the pod template does not set " + injectKey + ": \"true\""
+	return "namespace " + w.Namespace + " has neither istio-injection=enabled nor an istio.io/rev label; add istio-injection: enabled", ns
 }
 
 func sidecarReach(ix *index.Index, env *Env) []Finding {
@@ -55,8 +56,8 @@ func sidecarReach(ix *index.Index, env *Env) []Finding {
 			continue
 		}
 		for _, w := range matched {
-			if why := sidecarReason(ix, w); why != "" {
-				out = append(out, c.finding(ix, o, "selects %s, which runs no Envoy sidecar: %s; label the namespace istio-injection=enabled", w.String(), why))
+			if why, culprit := sidecarReason(ix, w); why != "" {
+				out = append(out, c.finding(ix, culprit, "%s selects %s, which runs no Envoy sidecar, so the plugin never runs there: %s", o.String(), w.String(), why))
 			}
 		}
 	}

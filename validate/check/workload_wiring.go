@@ -103,7 +103,7 @@ func serviceTargetPort(ix *index.Index, _ *Env) []Finding {
 					target = intstr.FromInt32(p.Port)
 				}
 				if !declares(w.Template.Spec, target) {
-					out = append(out, c.finding(ix, o, "port %q targets %s, which no container of %s declares: name or number a containerPort", p.Name, describePort(target), w.String()))
+					out = append(out, c.findingIn(ix, o, ix.FieldSource(o, "spec", "ports"), "port %q targets %s, which no container of %s declares: name or number a containerPort", p.Name, describePort(target), w.String()))
 				}
 			}
 		}
@@ -146,7 +146,7 @@ func deploymentSelector(ix *index.Index, _ *Env) []Finding {
 			}
 			tpl := stringMap(mapOf(mapOf(mapOf(o.Spec(), "template"), "metadata"), "labels"))
 			if selector.Empty() || !selector.Matches(labels.Set(tpl)) {
-				out = append(out, c.finding(ix, o, "spec.selector {%s} does not match its pod template labels {%s}: the API server rejects it", selector.String(), formatLabels(tpl)))
+				out = append(out, c.findingIn(ix, o, ix.FieldSource(o, "spec", "selector"), "spec.selector {%s} does not match its pod template labels {%s}: the API server rejects it", selector.String(), formatLabels(tpl)))
 			}
 		}
 	}

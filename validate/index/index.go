@@ -68,11 +68,12 @@ type Index struct {
 	Target  render.Target
 	Objects []*Object
 	byKind  map[string][]*Object
+	result  *render.Result
 }
 
 // New indexes a render result.
 func New(r *render.Result) *Index {
-	ix := &Index{Target: r.Target, byKind: map[string][]*Object{}}
+	ix := &Index{Target: r.Target, byKind: map[string][]*Object{}, result: r}
 	for _, res := range r.Resources.Resources() {
 		gvk := res.GetGvk()
 		o := &Object{
@@ -92,6 +93,16 @@ func New(r *render.Result) *Index {
 	}
 	return ix
 }
+
+// FieldSource returns the file to edit to change one field of o: the
+// overlay or base patch that sets it, else the file that declares o.
+func (ix *Index) FieldSource(o *Object, field ...string) string {
+	return ix.result.FieldSource(o.Res, field...)
+}
+
+// ImageSource returns the kustomization whose images: list pins image (as
+// rendered, without tag or digest), or "".
+func (ix *Index) ImageSource(image string) string { return ix.result.ImageSource(image) }
 
 // Kind returns every object of a kind, in render order.
 func (ix *Index) Kind(kind string) []*Object { return ix.byKind[kind] }

@@ -25,6 +25,7 @@ type Result struct {
 	Resources resmap.ResMap
 	// sources maps each resource to the repository file that declared it.
 	sources map[*resource.Resource]string
+	tree    *Tree
 }
 
 // Source returns the repository-relative file that declared r, or the
@@ -107,7 +108,7 @@ func Build(t *Tree, target Target) (res *Result, err error) {
 	if err != nil {
 		return fail(t.relErr(err))
 	}
-	res = &Result{Target: target, Resources: m, sources: make(map[*resource.Resource]string, m.Size())}
+	res = &Result{Target: target, Resources: m, sources: make(map[*resource.Resource]string, m.Size()), tree: t}
 	for _, r := range m.Resources() {
 		origin, err := r.GetOrigin()
 		if err == nil && origin != nil && origin.Repo == "" {

@@ -1,0 +1,157 @@
+package render
+
+import (
+	"path"
+	"strings"
+
+	"sigs.k8s.io/kustomize/api/resource"
+	"sigs.k8s.io/kustomize/api/types"
+	"sigs.k8s.io/kustomize/kyaml/resid"
+	"sigs.k8s.io/yaml"
+)
+
+// FieldSource returns the file to edit to change one field of a rendered
+// resource: the patch that sets it (a patch file, or the kustomization that
+// holds an inline patch), searched from the target down through its bases,
+// or else the file that declared the resource. field is a path of map keys
+// ("spec", "pluginConfig").
+func (r *Result) FieldSource(res *resource.Resource, field ...string) string {
+	t := r.tree
+	if file := walkKustomizations(t, r.Target.Dir, func(dir string, k *types.Kustomization) string {
+		return patchSetting(t, dir, k, res, field)
+	}); file != "" {
+		return file
+	}
+	return r.Source(res)
+}
+
+// ImageSource returns the kustomization whose images: list pins image (a
+// name without tag or digest, as rendered), searched from the target down,
+// or "" if none does.
+func (r *Result) ImageSource(image string) string {
+	t := r.tree
+	return walkKustomizations(t, r.Target.Dir, func(dir string, k *types.Kustomization) string {
+		for _, img := range k.Images {
+			if img.NewName == image || (img.NewName == "" && img.Name == image) {
+				return KustomizationFile(t, dir)
+			}
+		}
+		return ""
+	})
+}
+
+// walkKustomizations visits dir's kustomization and then, depth first, those
+// of its resources and components, until visit returns a file.
+func walkKustomizations(t *Tree, dir string, visit func(dir string, k *types.Kustomization) string) string {
+	seen := map[string]bool{}
+	var walk func(dir string) string
+	walk = func(dir string) string {
+		if seen[dir] {
+			return ""
+		}
+		seen[dir] = true
+		data, err := t.ReadFile(KustomizationFile(t, dir))
+		if err != nil {
+			return ""
+		}
+		var k types.Kustomization
+		if yaml.Unmarshal(data, &k) != nil {
+			return ""
+		}
+		if file := visit(dir, &k); file != "" {
+			return file
+		}
+		for _, ref := range append(append([]string{}, k.Resources...), k.Components...) {
+			sub := path.Clean(path.Join(dir, ref))
+			if !IsRemote(ref) && t.IsDir(sub) {
+				if file := walk(sub); file != "" {
+					return file
+				}
+			}
+		}
+		return ""
+	}
+	return walk(dir)
+}
+
+// patchSetting returns the file of a patch in k that targets res and sets
+// field, or "".
+func patchSetting(t *Tree, dir string, k *types.Kustomization, res *resource.Resource, field []string) string {
+	kfile := KustomizationFile(t, dir)
+	//nolint:staticcheck // patchesStrategicMerge is deprecated but still honoured.
+	for _, p := range k.PatchesStrategicMerge {
+		if file := path.Join(dir, string(p)); t.Exists(file) {
+			if data, err := t.ReadFile(file); err == nil && patchSets(data, nil, res, field) {
+				return file
+			}
+		}
+	}
+	for _, p := range k.Patches {
+		switch {
+		case p.Path != "":
+			file := path.Join(dir, p.Path)
+			if data, err := t.ReadFile(file); err == nil && patchSets(data, p.Target, res, field) {
+				return file
+			}
+		case p.Patch != "":
+			if patchSets([]byte(p.Patch), p.Target, res, field) {
+				return kfile
+			}
+		}
+	}
+	return ""
+}
+
+// patchSets reports whether a patch (strategic merge documents or a JSON
+// 6902 operation list) applies to res and sets field or something inside it.
+func patchSets(data []byte, target *types.Selector, res *resource.Resource, field []string) bool {
+	if target != nil && !selects(target, res) {
+		return false
+	}
+	want := "/" + strings.Join(field, "/")
+	var ops []map[string]any
+	if yaml.Unmarshal(data, &ops) == nil && len(ops) > 0 {
+		for _, op := range ops {
+			p, _ := op["path"].(string)
+			if p == want || strings.HasPrefix(p, want+"/") || strings.HasPrefix(want, p+"/") {
+				return target != nil
+			}
+		}
+		return false
+	}
+	for _, doc := range strings.Split(string(data), "\n---") {
+		var m map[string]any
+		if yaml.Unmarshal([]byte(doc), &m) != nil || m == nil {
+			continue
+		}
+		meta, _ := m["metadata"].(map[string]any)
+		if target == nil && (m["kind"] != res.GetKind() || meta["name"] != res.GetName()) {
+			continue
+		}
+		var node any = m
+		for _, key := range field {
+			mm, ok := node.(map[string]any)
+			if !ok {
+				node = nil
+				break
+			}
+			node = mm[key]
+		}
+		if node != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// selects reports whether a patch target selects res, by Kustomize's own
+// matching of group, version, kind, name and namespace.
+func selects(s *types.Selector, res *resource.Resource) bool {
+	re, err := types.NewSelectorRegex(s)
+	if err != nil {
+		return false
+	}
+	gvk := res.GetGvk()
+	return re.MatchGvk(resid.Gvk{Group: gvk.Group, Version: gvk.Version, Kind: gvk.Kind}) &&
+		re.MatchName(res.GetName()) && re.MatchNamespace(res.GetNamespace())
+}
