@@ -171,7 +171,7 @@ func All() []*Check {
 		PluginImage, PluginConfig, RouteGateways, RouteHosts, RouteDestinations,
 		ServiceSelector, ServiceTargetPort, DeploymentSelector, KubernetesSchema, KubernetesNames,
 		PinnedImages, OverlayPinsBaseImages, RouteDestinationPort, EntryPointPaths, FluxSchema, RepoURLs, UndeployedOverlay,
-		PlaintextSecret, RemoteReference,
+		PlaintextSecret, RemoteReference, IstioMetadata, ServicePortProtocol, RouteConflicts, GatewayConflicts,
 	}
 	sort.Slice(all, func(i, j int) bool { return all[i].Code < all[j].Code })
 	return all
