@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 
 	"meshops.dev/meshops/validate/index"
@@ -33,6 +34,8 @@ type Finding struct {
 	Target string `json:"target"`
 	// File is the repository file to edit.
 	File string `json:"file"`
+	// Line is where in File the resource's document starts; 0 if unknown.
+	Line int `json:"line,omitempty"`
 	// Resource names the object ("WasmPlugin blog/blog-headers"), if any.
 	Resource string `json:"resource,omitempty"`
 	Message  string `json:"message"`
@@ -42,6 +45,9 @@ type Finding struct {
 
 func (f Finding) String() string {
 	where := f.File
+	if f.Line > 0 {
+		where += ":" + strconv.Itoa(f.Line)
+	}
 	if f.Resource != "" {
 		where += " (" + f.Resource + ")"
 	}
@@ -89,6 +95,7 @@ func (c *Check) finding(ix *index.Index, o *index.Object, format string, args ..
 		File:     o.Source,
 		Resource: o.String(),
 		Message:  fmt.Sprintf(format, args...),
+		Line:     ix.Line(o.Source, o),
 		object:   o,
 	}
 }
@@ -125,6 +132,9 @@ func unignored(in []Finding) []Finding {
 func Sort(fs []Finding) {
 	sort.SliceStable(fs, func(i, j int) bool {
 		a, b := fs[i], fs[j]
+		if a.File == b.File && a.Line != b.Line {
+			return a.Line < b.Line
+		}
 		for _, pair := range [][2]string{{a.File, b.File}, {a.Target, b.Target}, {a.Code, b.Code}, {a.Resource, b.Resource}, {a.Message, b.Message}} {
 			if pair[0] != pair[1] {
 				return pair[0] < pair[1]
@@ -148,8 +158,8 @@ var RemoteReference = &Check{
 // the offending field, say) instead of the file that declared o.
 func (c *Check) findingIn(ix *index.Index, o *index.Object, file, format string, args ...any) Finding {
 	f := c.finding(ix, o, format, args...)
-	if file != "" {
-		f.File = file
+	if file != "" && file != f.File {
+		f.File, f.Line = file, ix.Line(file, o)
 	}
 	return f
 }

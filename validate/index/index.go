@@ -3,7 +3,10 @@
 package index
 
 import (
+	"bytes"
 	"sort"
+
+	yaml "go.yaml.in/yaml/v3"
 
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
@@ -69,6 +72,13 @@ type Index struct {
 	Objects []*Object
 	byKind  map[string][]*Object
 	result  *render.Result
+	lines   map[string][]docStart // Line's parsed files
+}
+
+// docStart is where a YAML document of a file starts, with its kind and name.
+type docStart struct {
+	kind, name string
+	line       int
 }
 
 // New indexes a render result.
@@ -103,6 +113,59 @@ func (ix *Index) FieldSource(o *Object, field ...string) string {
 // ImageSource returns the kustomization whose images: list pins image (as
 // rendered, without tag or digest), or "".
 func (ix *Index) ImageSource(image string) string { return ix.result.ImageSource(image) }
+
+// Line returns the line of file where the document declaring or patching o
+// starts, or 0 when no document of the file names o (a kustomization file).
+func (ix *Index) Line(file string, o *Object) int {
+	if ix.lines == nil {
+		ix.lines = map[string][]docStart{}
+	}
+	docs, ok := ix.lines[file]
+	if !ok {
+		docs = parseDocStarts(ix.result, file)
+		ix.lines[file] = docs
+	}
+	for _, d := range docs {
+		if d.kind == o.Kind && d.name == o.Name {
+			return d.line
+		}
+	}
+	return 0
+}
+
+func parseDocStarts(r *render.Result, file string) []docStart {
+	data, err := r.ReadFile(file)
+	if err != nil {
+		return nil
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	var out []docStart
+	for {
+		var doc yaml.Node
+		if err := dec.Decode(&doc); err != nil {
+			return out
+		}
+		if len(doc.Content) == 0 || doc.Content[0].Kind != yaml.MappingNode {
+			continue
+		}
+		m := doc.Content[0]
+		d := docStart{line: m.Line}
+		for i := 0; i+1 < len(m.Content); i += 2 {
+			switch m.Content[i].Value {
+			case "kind":
+				d.kind = m.Content[i+1].Value
+			case "metadata":
+				meta := m.Content[i+1]
+				for j := 0; j+1 < len(meta.Content); j += 2 {
+					if meta.Content[j].Value == "name" {
+						d.name = meta.Content[j+1].Value
+					}
+				}
+			}
+		}
+		out = append(out, d)
+	}
+}
 
 // Kind returns every object of a kind, in render order.
 func (ix *Index) Kind(kind string) []*Object { return ix.byKind[kind] }

@@ -37,6 +37,9 @@ func (r *Result) Source(res *resource.Resource) string {
 	return path.Join(r.Target.Dir, "kustomization.yaml")
 }
 
+// ReadFile reads a repository file from the tree the result was rendered from.
+func (r *Result) ReadFile(rel string) ([]byte, error) { return r.tree.ReadFile(rel) }
+
 // Error is a target that could not be rendered.
 type Error struct {
 	Target Target

@@ -63,6 +63,9 @@ func writeText(w io.Writer, findings []check.Finding, targets int) error {
 		if f.Resource != "" {
 			res = " " + f.Resource
 		}
+		if f.Line > 0 {
+			res += fmt.Sprintf(", line %d", f.Line)
+		}
 		fmt.Fprintf(&b, "  %-7s %-6s %s%s: %s\n", f.Severity, f.Code, f.Target, res, f.Message)
 	}
 	if len(findings) > 0 {
@@ -103,7 +106,11 @@ func writeGitHub(w io.Writer, findings []check.Finding, targets int) error {
 		if f.Resource != "" {
 			msg += f.Resource + ": "
 		}
-		fmt.Fprintf(&b, "::%s file=%s,title=%s::%s\n", level, ghProperty.Replace(f.File), ghProperty.Replace(f.Code), ghData.Replace(msg+f.Message))
+		line := ""
+		if f.Line > 0 {
+			line = fmt.Sprintf(",line=%d", f.Line)
+		}
+		fmt.Fprintf(&b, "::%s file=%s%s,title=%s::%s\n", level, ghProperty.Replace(f.File), line, ghProperty.Replace(f.Code), ghData.Replace(msg+f.Message))
 	}
 	b.WriteString(summary(findings, targets) + "\n")
 	_, err := io.WriteString(w, b.String())
@@ -121,11 +128,15 @@ func writeSARIF(w io.Writer, findings []check.Finding, checks []*check.Check) er
 		FullDescription      message           `json:"fullDescription"`
 		DefaultConfiguration map[string]string `json:"defaultConfiguration"`
 	}
+	type region struct {
+		StartLine int `json:"startLine"`
+	}
 	type location struct {
 		PhysicalLocation struct {
 			ArtifactLocation struct {
 				URI string `json:"uri"`
 			} `json:"artifactLocation"`
+			Region *region `json:"region,omitempty"`
 		} `json:"physicalLocation"`
 	}
 	type result struct {
@@ -147,6 +158,9 @@ func writeSARIF(w io.Writer, findings []check.Finding, checks []*check.Check) er
 	for _, f := range findings {
 		var loc location
 		loc.PhysicalLocation.ArtifactLocation.URI = f.File
+		if f.Line > 0 {
+			loc.PhysicalLocation.Region = &region{StartLine: f.Line}
+		}
 		text := "[" + f.Target + "] "
 		if f.Resource != "" {
 			text += f.Resource + ": "
