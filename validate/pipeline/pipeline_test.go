@@ -244,3 +244,29 @@ func TestPluginPin(t *testing.T) {
 		})
 	}
 }
+
+func TestFindingLine(t *testing.T) {
+	tree := load(t)
+	second := "---\napiVersion: networking.istio.io/v1\nkind: Gateway\nmetadata:\n  name: blog-2\n  namespace: blog\nspec:\n  selector:\n    istio: ingressgateway\n  servers:\n    - port:\n        number: 80\n        name: http\n        protocol: HTTP\n      hosts:\n        - blog.example.com\n"
+	data, _ := tree.ReadFile("base/ingress/gateway.yaml")
+	if err := tree.Add("base/ingress/gateway.yaml", append(data, []byte(second)...)); err != nil {
+		t.Fatal(err)
+	}
+	want := strings.Count(string(data), "\n") + 2 // the line after the separator
+	res, err := RunTree(tree, Options{RootNamespace: "istio-system"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, f := range res.Findings {
+		if f.Code == "RT006" {
+			found = true
+			if f.Line != want {
+				t.Errorf("RT006 at line %d, want %d", f.Line, want)
+			}
+		}
+	}
+	if !found {
+		t.Error("no RT006 finding")
+	}
+}
