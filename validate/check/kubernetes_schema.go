@@ -91,18 +91,15 @@ func kubernetesNames(ix *index.Index, _ *Env) []Finding {
 		case "Namespace", "Service":
 			nameFn = apivalidation.NameIsDNSLabel
 		}
-		meta := metav1.ObjectMeta{
-			Name: o.Name, Namespace: o.Namespace,
-			Labels: o.Labels(), Annotations: o.Annotations(),
-		}
-		if o.Namespace == "" && !clusterScoped[o.Kind] {
-			meta.Namespace = "default" // Kubernetes defaults it; not our concern here
-		}
-		errs := apivalidation.ValidateObjectMeta(&meta, !clusterScoped[o.Kind], nameFn, field.NewPath("metadata"))
-		if clusterScoped[o.Kind] && o.Namespace != "" {
-			errs = nil // Kustomize may set namespace on cluster-scoped kinds; the API server ignores it
-			errs = append(errs, apivalidation.ValidateObjectMeta(&metav1.ObjectMeta{Name: o.Name, Labels: o.Labels(), Annotations: o.Annotations()}, false, nameFn, field.NewPath("metadata"))...)
-		}
+		namespaced := !clusterScoped[o.Kind]
+		meta := metav1.ObjectMeta{Name: o.Name, Labels: o.Labels(), Annotations: o.Annotations()}
+		switch {
+		case namespaced && o.Namespace == "":
+			meta.Namespace = "default" // the namespace Argo CD or Flux applies it to; not a defect
+		case namespaced:
+			meta.Namespace = o.Namespace
+		} // a cluster-scoped kind: the API server ignores a namespace Kustomize may have set
+		errs := apivalidation.ValidateObjectMeta(&meta, namespaced, nameFn, field.NewPath("metadata"))
 		if len(errs) > 0 {
 			out = append(out, c.finding(ix, o, "%s", errs.ToAggregate().Error()))
 		}

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
-	"strings"
 	"sync"
 
 	"meshops.dev/meshops/validate/check"
@@ -166,7 +165,7 @@ func RunTree(tree *render.Tree, opts Options) (*Result, error) {
 // repository is readable, one kustomization just reaches for the network.
 func remoteFinding(tg render.Target, err error) (check.Finding, bool) {
 	var se *render.SourceError
-	if !errors.As(err, &se) || !strings.Contains(se.Msg, "is a remote reference") {
+	if !errors.As(err, &se) || !se.Remote {
 		return check.Finding{}, false
 	}
 	c := check.RemoteReference

@@ -26,6 +26,9 @@ func IsRemote(ref string) bool { return remoteRef.MatchString(ref) }
 type SourceError struct {
 	File string // repository-relative
 	Msg  string
+	// Remote is set when the problem is a remote reference: the repository
+	// is readable, one kustomization reaches for the network.
+	Remote bool
 }
 
 func (e *SourceError) Error() string { return e.File + ": " + e.Msg }
@@ -76,7 +79,7 @@ func checkDir(t *Tree, dir string, stack []string, customSchema *bool) error {
 		for i, ref := range list {
 			where := fmt.Sprintf("%s[%d] %q", field, i, ref)
 			if IsRemote(ref) {
-				return &SourceError{File: file, Msg: where + " is a remote reference; the validator renders offline, so vendor it into the repository"}
+				return &SourceError{File: file, Msg: where + " is a remote reference; the validator renders offline, so vendor it into the repository", Remote: true}
 			}
 			target := path.Clean(path.Join(dir, ref))
 			if path.IsAbs(ref) || target == ".." || strings.HasPrefix(target, "../") {
