@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"meshops.dev/meshops/validate/crdschema"
 	"meshops.dev/meshops/validate/index"
 	"meshops.dev/meshops/validate/istio"
 	"meshops.dev/meshops/validate/render"
@@ -74,6 +75,8 @@ type Env struct {
 	RootNamespace string
 	// Istio validates Istio resources as the cluster would.
 	Istio *istio.Validator
+	// GitOps validates Flux and Argo CD objects against their CRDs.
+	GitOps *crdschema.Validator
 	// Tree is the repository the targets were rendered from.
 	Tree *render.Tree
 }

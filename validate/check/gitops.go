@@ -25,14 +25,14 @@ var EntryPointPaths = &Check{
 		"report it only in their own status.",
 }
 
-// FluxSchema decodes Flux objects strictly into Flux's own API types.
+// FluxSchema validates Flux and Argo CD objects against their CRDs.
 var FluxSchema = &Check{
 	Code:     "GO002",
-	Name:     "flux-schema",
+	Name:     "gitops-schema",
 	Severity: Error,
-	Summary:  "Flux Kustomizations and GitRepositories decode strictly into the fluxcd API types (v1) and set their required fields",
-	Rationale: "The Flux CRDs reject unknown fields and missing required ones (interval, prune, sourceRef, url), and a " +
-		"misspelt optional field (wiat: true) is silently ignored.",
+	Summary:  "Flux Kustomizations and GitRepositories and Argo CD Applications and AppProjects pass their CRDs' validation (embedded from the pinned releases); Flux objects also decode strictly into the fluxcd API types",
+	Rationale: "The API server rejects a missing required field (prune, interval, sourceRef), a bad enum value or an unserved " +
+		"apiVersion, failing the bootstrap; it drops a misspelt optional field (wiat: true, selfheal: true), which then silently does nothing.",
 }
 
 // RepoURLs keeps every entry point on the same repository.
@@ -125,44 +125,36 @@ func entryPointPaths(repo *Repo, env *Env) []Finding {
 	return out
 }
 
-func fluxSchema(ix *index.Index, _ *Env) []Finding {
+// gitopsKinds are the Flux and Argo CD groups whose objects GO002 validates.
+var gitopsGroups = map[string]bool{
+	"kustomize.toolkit.fluxcd.io": true, "source.toolkit.fluxcd.io": true, "argoproj.io": true,
+}
+
+func fluxSchema(ix *index.Index, env *Env) []Finding {
 	c := FluxSchema
 	var out []Finding
 	for _, o := range ix.Objects {
-		var problems []string
-		raw, _ := json.Marshal(o.Content)
+		if !gitopsGroups[o.Group] || o.Content == nil || env.GitOps == nil || !env.GitOps.ServesGroupKind(o.Group, o.Kind) {
+			continue
+		}
+		if err := env.GitOps.Validate(o.Content); err != nil {
+			out = append(out, c.findingIn(ix, o, ix.FieldSource(o, messageField(err.Error())...), "rejected by the %s CRD: %v", o.Kind, err))
+			continue
+		}
+		// The CRD prunes what it does not know only where it preserves unknown
+		// fields; Flux's own Go types catch the rest.
+		var into any
 		switch {
-		case o.Kind == "Kustomization" && o.Group == "kustomize.toolkit.fluxcd.io":
-			var k kustomizev1.Kustomization
-			if o.Version != "v1" {
-				problems = append(problems, "apiVersion "+o.Group+"/"+o.Version+" is not served by current Flux; use kustomize.toolkit.fluxcd.io/v1")
-			} else if err := yaml.UnmarshalStrict(raw, &k); err != nil {
-				problems = append(problems, err.Error())
-			} else {
-				problems = append(problems, required(o.Spec(), "interval", "prune", "sourceRef")...)
-			}
-		case o.Kind == "GitRepository" && o.Group == "source.toolkit.fluxcd.io":
-			var g sourcev1.GitRepository
-			if o.Version != "v1" {
-				problems = append(problems, "apiVersion "+o.Group+"/"+o.Version+" is not served by current Flux; use source.toolkit.fluxcd.io/v1")
-			} else if err := yaml.UnmarshalStrict(raw, &g); err != nil {
-				problems = append(problems, err.Error())
-			} else {
-				problems = append(problems, required(o.Spec(), "interval", "url")...)
-			}
+		case o.Kind == "Kustomization" && o.Group == "kustomize.toolkit.fluxcd.io" && o.Version == "v1":
+			into = &kustomizev1.Kustomization{}
+		case o.Kind == "GitRepository" && o.Group == "source.toolkit.fluxcd.io" && o.Version == "v1":
+			into = &sourcev1.GitRepository{}
+		default:
+			continue
 		}
-		for _, p := range problems {
-			out = append(out, c.finding(ix, o, "%s", p))
-		}
-	}
-	return out
-}
-
-func required(spec map[string]any, fields ...string) []string {
-	var out []string
-	for _, f := range fields {
-		if _, ok := spec[f]; !ok {
-			out = append(out, "spec."+f+" is required")
+		raw, _ := json.Marshal(o.Content)
+		if err := yaml.UnmarshalStrict(raw, into); err != nil {
+			out = append(out, c.finding(ix, o, "%v", err))
 		}
 	}
 	return out

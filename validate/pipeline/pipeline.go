@@ -9,6 +9,7 @@ import (
 	"sync"
 
 	"meshops.dev/meshops/validate/check"
+	"meshops.dev/meshops/validate/gitops"
 	"meshops.dev/meshops/validate/index"
 	"meshops.dev/meshops/validate/istio"
 	"meshops.dev/meshops/validate/render"
@@ -101,6 +102,9 @@ func RunTree(tree *render.Tree, opts Options) (*Result, error) {
 	go func() {
 		defer checked.Done()
 		env.Istio, istioErr = istio.New()
+		if istioErr == nil {
+			env.GitOps, istioErr = gitops.New()
+		}
 		for ix := range rendered {
 			if istioErr != nil {
 				continue
@@ -146,7 +150,7 @@ func RunTree(tree *render.Tree, opts Options) (*Result, error) {
 		}
 	}
 	if istioErr != nil {
-		return nil, fmt.Errorf("load Istio validation: %w", istioErr)
+		return nil, fmt.Errorf("load CRD validation: %w", istioErr)
 	}
 	for _, ix := range indexes {
 		if ix != nil {

@@ -1,23 +1,130 @@
-package istio
+// Package crdschema validates custom resources as the API server does once
+// their CustomResourceDefinitions are installed: OpenAPI schema with
+// defaulting, list types, unknown-field pruning and CEL rules, using the API
+// server's own apiextensions code.
+package crdschema
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"sort"
 	"strings"
+	"sync"
 
 	"k8s.io/apiextensions-apiserver/pkg/apis/apiextensions"
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	structuralschema "k8s.io/apiextensions-apiserver/pkg/apiserver/schema"
 	"k8s.io/apiextensions-apiserver/pkg/apiserver/schema/cel"
 	structuraldefaulting "k8s.io/apiextensions-apiserver/pkg/apiserver/schema/defaulting"
 	structurallisttype "k8s.io/apiextensions-apiserver/pkg/apiserver/schema/listtype"
 	structuralpruning "k8s.io/apiextensions-apiserver/pkg/apiserver/schema/pruning"
 	"k8s.io/apiextensions-apiserver/pkg/apiserver/validation"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	utiljson "k8s.io/apimachinery/pkg/util/json"
+	kubeyaml "k8s.io/apimachinery/pkg/util/yaml"
 	celconfig "k8s.io/apiserver/pkg/apis/cel"
 )
+
+// Validator validates objects of the kinds its CRDs define. It is safe for
+// concurrent use.
+type Validator struct {
+	mu       sync.Mutex
+	versions map[schema.GroupVersionKind]*apiextensions.JSONSchemaProps
+	compiled map[schema.GroupVersionKind]*crdSchema
+}
+
+// New reads CRD manifests (YAML, several documents each; other kinds are
+// skipped). Each kind's schema and CEL rules are compiled when the first
+// object of that kind is validated: compiling is the expensive part.
+func New(manifests ...[]byte) (*Validator, error) {
+	var crds []apiextensions.CustomResourceDefinition
+	for _, m := range manifests {
+		parsed, err := parse(m)
+		if err != nil {
+			return nil, err
+		}
+		crds = append(crds, parsed...)
+	}
+	versions, err := servedVersions(crds)
+	if err != nil {
+		return nil, err
+	}
+	return &Validator{versions: versions, compiled: map[schema.GroupVersionKind]*crdSchema{}}, nil
+}
+
+// Serves reports whether a CRD serves gvk.
+func (v *Validator) Serves(gvk schema.GroupVersionKind) bool {
+	_, ok := v.versions[gvk]
+	return ok
+}
+
+// ServesGroupKind reports whether a CRD defines the kind in any version.
+func (v *Validator) ServesGroupKind(group, kind string) bool {
+	for gvk := range v.versions {
+		if gvk.Group == group && gvk.Kind == kind {
+			return true
+		}
+	}
+	return false
+}
+
+// Validate checks obj (a generic map with apiVersion and kind) as the API
+// server would on create.
+func (v *Validator) Validate(obj map[string]any) error {
+	gvk := (&unstructured.Unstructured{Object: obj}).GroupVersionKind()
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	s, ok := v.compiled[gvk]
+	if !ok {
+		props, served := v.versions[gvk]
+		if !served {
+			return fmt.Errorf("no CRD serves %s (check apiVersion and kind)", gvk)
+		}
+		var err error
+		if s, err = compile(gvk, props); err != nil {
+			return err
+		}
+		v.compiled[gvk] = s
+	}
+	defaulted, err := s.defaulted(obj)
+	if err != nil {
+		return err
+	}
+	return s.validate(defaulted)
+}
+
+func parse(data []byte) ([]apiextensions.CustomResourceDefinition, error) {
+	dec := kubeyaml.NewYAMLOrJSONDecoder(bytes.NewReader(data), 512*1024)
+	var out []apiextensions.CustomResourceDefinition
+	for {
+		un := &unstructured.Unstructured{}
+		err := dec.Decode(un)
+		if errors.Is(err, io.EOF) {
+			return out, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		if un.GroupVersionKind() != (schema.GroupVersionKind{Group: "apiextensions.k8s.io", Version: "v1", Kind: "CustomResourceDefinition"}) {
+			continue
+		}
+		var v1 apiextensionsv1.CustomResourceDefinition
+		if err := runtime.DefaultUnstructuredConverter.FromUnstructured(un.UnstructuredContent(), &v1); err != nil {
+			return nil, fmt.Errorf("CRD %s: %w", un.GetName(), err)
+		}
+		var internal apiextensions.CustomResourceDefinition
+		if err := apiextensionsv1.Convert_v1_CustomResourceDefinition_To_apiextensions_CustomResourceDefinition(&v1, &internal, nil); err != nil {
+			return nil, fmt.Errorf("CRD %s: %w", un.GetName(), err)
+		}
+		out = append(out, internal)
+	}
+}
 
 // crdSchema is what the API server compiles from one served CRD version.
 type crdSchema struct {
@@ -50,9 +157,9 @@ func servedVersions(crds []apiextensions.CustomResourceDefinition) (map[schema.G
 }
 
 // compile builds what the API server builds from one CRD version's schema.
-// It mirrors istio.io/istio/pkg/config/crd's test-only Validator, which
-// cannot be linked into a command: its package pulls in Istio's test
-// environment, which logs to stdout at start-up.
+// It mirrors istio.io/istio/pkg/config/crd's Validator, which cannot be
+// linked into a command: that package pulls in Istio's test environment,
+// which logs to stdout at start-up.
 func compile(gvk schema.GroupVersionKind, props *apiextensions.JSONSchemaProps) (*crdSchema, error) {
 	openapi, _, err := validation.NewSchemaValidator(props)
 	if err != nil {
