@@ -183,7 +183,7 @@ func All() []*Check {
 		WasmPluginReach, SidecarReach, WasmPluginTargeting, IstioSchema, IstioWebhook,
 		PluginImage, PluginConfig, RouteGateways, RouteHosts, RouteDestinations,
 		ServiceSelector, ServiceTargetPort, DeploymentSelector, KubernetesSchema, KubernetesNames,
-		PinnedImages, OverlayPinsBaseImages, RouteDestinationPort, EntryPointPaths, FluxSchema, RepoURLs, UndeployedOverlay,
+		PinnedImages, OverlayPinsBaseImages, RouteDestinationPort, EntryPointPaths, GitOpsSchema, RepoURLs, UndeployedOverlay,
 		PlaintextSecret, RemoteReference, IstioMetadata, ServicePortProtocol, RouteConflicts, GatewayConflicts,
 	}
 	sort.Slice(all, func(i, j int) bool { return all[i].Code < all[j].Code })

@@ -25,8 +25,8 @@ var EntryPointPaths = &Check{
 		"report it only in their own status.",
 }
 
-// FluxSchema validates Flux and Argo CD objects against their CRDs.
-var FluxSchema = &Check{
+// GitOpsSchema validates Flux and Argo CD objects against their CRDs.
+var GitOpsSchema = &Check{
 	Code:     "GO002",
 	Name:     "gitops-schema",
 	Severity: Error,
@@ -56,7 +56,7 @@ var UndeployedOverlay = &Check{
 
 func init() {
 	EntryPointPaths.Repo = entryPointPaths
-	FluxSchema.Target = fluxSchema
+	GitOpsSchema.Target = gitopsSchema
 	RepoURLs.Repo = repoURLs
 	UndeployedOverlay.Repo = undeployedOverlay
 }
@@ -125,13 +125,13 @@ func entryPointPaths(repo *Repo, env *Env) []Finding {
 	return out
 }
 
-// gitopsKinds are the Flux and Argo CD groups whose objects GO002 validates.
+// gitopsGroups are the Flux and Argo CD API groups whose objects GO002 validates.
 var gitopsGroups = map[string]bool{
 	"kustomize.toolkit.fluxcd.io": true, "source.toolkit.fluxcd.io": true, "argoproj.io": true,
 }
 
-func fluxSchema(ix *index.Index, env *Env) []Finding {
-	c := FluxSchema
+func gitopsSchema(ix *index.Index, env *Env) []Finding {
+	c := GitOpsSchema
 	var out []Finding
 	for _, o := range ix.Objects {
 		if !gitopsGroups[o.Group] || o.Content == nil || env.GitOps == nil || !env.GitOps.ServesGroupKind(o.Group, o.Kind) {
