@@ -56,10 +56,10 @@ bench: ## Benchmark the validator against the kustomize CLI on generated overlay
 	go test -run '^$$' -bench . -benchtime 1x ./validate/bench/
 
 fmt: ## Format the Go code
-	gofmt -w validate plugin cmd
+	gofmt -w validate plugin cmd internal
 
 lint: ## Vet both Go modules, check formatting, and lint the GitHub workflows with actionlint
 	go vet ./...
 	cd plugin && go vet ./...
 	go tool actionlint
-	@test -z "$$(gofmt -l validate plugin cmd)" || { gofmt -l validate plugin cmd; echo "gofmt: the files above need make fmt" >&2; exit 1; }
+	@test -z "$$(gofmt -l validate plugin cmd internal)" || { gofmt -l validate plugin cmd internal; echo "gofmt: the files above need make fmt" >&2; exit 1; }

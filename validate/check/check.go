@@ -97,10 +97,19 @@ func (c *Check) finding(ix *index.Index, o *index.Object, format string, args ..
 		Target:   ix.Target.Dir,
 		File:     o.Source,
 		Resource: o.String(),
-		Message:  fmt.Sprintf(format, args...),
+		Message:  oneLine(fmt.Sprintf(format, args...)),
 		Line:     ix.Line(o.Source, o),
 		object:   o,
 	}
+}
+
+// oneLine folds a message onto one line: validators upstream (Istio's
+// multierror, say) return lists across lines.
+func oneLine(s string) string {
+	if !strings.ContainsAny(s, "\n\r\t") {
+		return s
+	}
+	return strings.Join(strings.Fields(s), " ")
 }
 
 // Run runs c on one target (a target check) and drops the findings the

@@ -46,7 +46,7 @@ func istioObjects(c *Check, ix *index.Index, validate func(*index.Object) error)
 			continue
 		}
 		if err := validate(o); err != nil {
-			out = append(out, c.findingIn(ix, o, ix.FieldSource(o, messageField(err.Error())...), "rejected at admission: %v", err))
+			out = append(out, c.findingIn(ix, o, ix.FieldSource(o, messageField(err.Error())...), "rejected at admission: %v; fix the field it names", err))
 		}
 	}
 	return out
