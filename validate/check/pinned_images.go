@@ -94,6 +94,9 @@ func overlayImages(ix *index.Index, tree *render.Tree) (pinned map[string]bool, 
 		if strings.Contains(img.Name, "://") && img.NewName == "" {
 			noNewName = append(noNewName, img.Name)
 		}
+		if img.NewTag == "" && img.Digest == "" {
+			continue // renames at most: pins nothing
+		}
 		if img.NewName != "" {
 			pinned[img.NewName] = true
 		} else {

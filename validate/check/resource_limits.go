@@ -1,0 +1,35 @@
+package check
+
+import (
+	corev1 "k8s.io/api/core/v1"
+
+	"meshops.dev/meshops/validate/index"
+)
+
+// RequestsWithinLimits catches what the API server's pod validation rejects.
+var RequestsWithinLimits = &Check{
+	Code:      "K8S003",
+	Name:      "requests-exceed-limits",
+	Severity:  Error,
+	Summary:   "no container requests more CPU or memory than its limit",
+	Rationale: "The API server rejects a pod template whose request exceeds its limit (\"must be less than or equal to ... limit\"), failing the sync; schema checks such as kubeconform do not see it.",
+}
+
+func init() { RequestsWithinLimits.Target = requestsWithinLimits }
+
+func requestsWithinLimits(ix *index.Index, _ *Env) []Finding {
+	c := RequestsWithinLimits
+	var out []Finding
+	for _, w := range ix.Workloads("") {
+		for _, ctr := range containers(w.Template.Spec) {
+			for _, name := range []corev1.ResourceName{corev1.ResourceCPU, corev1.ResourceMemory} {
+				req, hasReq := ctr.Resources.Requests[name]
+				lim, hasLim := ctr.Resources.Limits[name]
+				if hasReq && hasLim && req.Cmp(lim) > 0 {
+					out = append(out, c.findingIn(ix, w.Object, ix.FieldSource(w.Object, "spec", "template", "spec", "containers"), "container %q requests %s %s, more than its limit %s: the API server rejects it", ctr.Name, name, req.String(), lim.String()))
+				}
+			}
+		}
+	}
+	return out
+}
