@@ -5,7 +5,7 @@ SHELL := /bin/bash
 BIN        := bin
 VALIDATE   := $(BIN)/validate
 ROLLOUT    := $(BIN)/rollout
-GO_SOURCES := $(shell find validate plugin internal cmd -name '*.go' -not -path '*/testdata/*') go.mod go.sum plugin/go.mod plugin/go.sum validate/istio/crds.gen.yaml
+GO_SOURCES := $(shell find validate plugin internal cmd -name '*.go' -not -path '*/testdata/*') go.mod go.sum plugin/go.mod plugin/go.sum validate/istio/crds.gen.yaml $(wildcard validate/gitops/crds/*.yaml)
 OUTPUT     ?= text
 WASM       ?= plugin.wasm
 
