@@ -1,6 +1,7 @@
 package render
 
 import (
+	"errors"
 	"fmt"
 	"path"
 	"strings"
@@ -166,9 +167,21 @@ func firstDocument(data []byte) []byte {
 	return []byte(s)
 }
 
-// relErr shortens the tree's mount point out of Kustomize's messages.
+// relErr shortens the tree's mount point out of Kustomize's messages and,
+// where Kustomize nests the cause in its accumulation chain, keeps only the
+// innermost kustomization and the cause.
 func (t *Tree) relErr(err error) error {
 	msg := strings.ReplaceAll(err.Error(), t.Root+"/"+wrapperDir+"/", "")
 	msg = strings.ReplaceAll(msg, t.Root+"/", "")
-	return fmt.Errorf("%s", msg)
+	const marker = "recursed accumulation of path '"
+	if i := strings.LastIndex(msg, marker); i >= 0 {
+		rest := msg[i+len(marker):]
+		if dir, cause, ok := strings.Cut(rest, "': "); ok {
+			if file := KustomizationFile(t, dir); file != "" {
+				dir = file
+			}
+			msg = dir + ": " + cause
+		}
+	}
+	return errors.New(msg)
 }

@@ -243,3 +243,16 @@ func TestSymlinkEscapingRepository(t *testing.T) {
 		t.Errorf("LoadDir = %v, want the escaping link named", err)
 	}
 }
+
+func TestKustomizeErrorNamesInnermostKustomization(t *testing.T) {
+	tree, _ := loadRepo(t)
+	data, _ := tree.ReadFile("overlays/prod/wasmplugin.yaml")
+	if err := tree.Add("overlays/prod/wasmplugin.yaml", []byte(strings.Replace(string(data), "name: blog-headers", "name: blog-headerz", 1))); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Render(tree, Target{Kind: Overlay, Dir: "overlays/prod"})
+	want := `render overlays/prod: overlays/prod/kustomization.yaml: no resource matches strategic merge patch "WasmPlugin.v1alpha1.extensions.istio.io/blog-headerz.blog"`
+	if err == nil || !strings.HasPrefix(err.Error(), want) {
+		t.Errorf("error %v\nwant prefix %s", err, want)
+	}
+}
