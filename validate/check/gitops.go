@@ -160,9 +160,20 @@ func gitopsSchema(ix *index.Index, env *Env) []Finding {
 	return out
 }
 
-// normalizeRepoURL makes equivalent spellings of a repository URL equal.
+// normalizeRepoURL reduces the spellings of one repository to host/path:
+// https://github.com/acme/meshops.git, ssh://git@github.com/acme/meshops
+// (what flux bootstrap writes) and git@github.com:acme/meshops agree.
 func normalizeRepoURL(u string) string {
-	u = strings.TrimSuffix(strings.TrimSuffix(strings.TrimSpace(u), "/"), ".git")
+	u = strings.TrimSpace(u)
+	if i := strings.Index(u, "://"); i >= 0 {
+		u = u[i+3:]
+	} else if at := strings.Index(u, "@"); at >= 0 && strings.Contains(u[at:], ":") {
+		u = strings.Replace(u, ":", "/", 1) // scp-like git@host:path
+	}
+	if at := strings.LastIndex(u, "@"); at >= 0 && at < strings.Index(u+"/", "/") {
+		u = u[at+1:] // user info
+	}
+	u = strings.TrimSuffix(strings.TrimSuffix(u, "/"), ".git")
 	return strings.ToLower(u)
 }
 

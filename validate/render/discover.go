@@ -117,8 +117,10 @@ func hasManifests(t *Tree, dir string) bool {
 	return false
 }
 
-// manifestsBelow lists, relative to dir, every manifest in dir and its
-// subdirectories, the way Flux's kustomization generator collects them.
+// manifestsBelow lists, relative to dir, what Flux's kustomization generator
+// would: every manifest in dir and below it, except that a subdirectory with
+// its own kustomization file (flux bootstrap's flux-system/) is listed as a
+// directory and not entered.
 func manifestsBelow(t *Tree, dir string) []string {
 	var out []string
 	var walk func(rel string)
@@ -127,6 +129,8 @@ func manifestsBelow(t *Tree, dir string) []string {
 		for _, e := range entries {
 			p := path.Join(rel, e)
 			switch {
+			case t.IsDir(path.Join(dir, p)) && KustomizationFile(t, path.Join(dir, p)) != "":
+				out = append(out, p)
 			case t.IsDir(path.Join(dir, p)):
 				walk(p)
 			case isManifest(e):

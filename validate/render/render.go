@@ -138,6 +138,10 @@ func Build(t *Tree, target Target) (res *Result, err error) {
 func (t *Tree) generateKustomization(dir string) error {
 	k := types.Kustomization{TypeMeta: types.TypeMeta{APIVersion: types.KustomizationVersion, Kind: types.KustomizationKind}}
 	for _, f := range manifestsBelow(t, dir) {
+		if t.IsDir(path.Join(dir, f)) {
+			k.Resources = append(k.Resources, f)
+			continue
+		}
 		data, err := t.ReadFile(path.Join(dir, f))
 		if err != nil {
 			return err
