@@ -1,6 +1,7 @@
 package check
 
 import (
+	"slices"
 	"sort"
 	"strings"
 
@@ -15,22 +16,29 @@ var IstioMetadata = &Check{
 	Code:     "IS003",
 	Name:     "istio-metadata-unknown",
 	Severity: Error,
-	Summary:  "every *.istio.io annotation and label (on objects and pod templates) is one Istio defines",
-	Rationale: "Istio ignores an annotation or label it does not know: a misspelt sidecar.istio.io/injectt or " +
-		"proxy.istio.io/confg silently does nothing. The list comes from the pinned istio.io/api (istioctl analyze: IST0108).",
+	Summary:  "every *.istio.io annotation and label (on objects and pod templates) is one Istio defines, on a kind it applies to",
+	Rationale: "Istio ignores an annotation or label it does not know, or one on the wrong object: a misspelt sidecar.istio.io/injectt, " +
+		"or sidecar.istio.io/inject on a Deployment instead of its pod template, silently does nothing. The definitions come from " +
+		"the pinned istio.io/api (istioctl analyze: IST0108, IST0107).",
 }
 
 func init() { IstioMetadata.Target = istioMetadata }
 
-func knownIstioKeys() map[string]bool {
-	known := map[string]bool{}
+// knownIstioKeys maps every Istio annotation and label to the kinds it
+// applies to ("Any" for all).
+func knownIstioKeys() (annotations, labels map[string][]string) {
+	annotations, labels = map[string][]string{}, map[string][]string{}
 	for _, a := range annotation.AllResourceAnnotations() {
-		known[a.Name] = true
+		for _, r := range a.Resources {
+			annotations[a.Name] = append(annotations[a.Name], r.String())
+		}
 	}
 	for _, l := range label.AllResourceLabels() {
-		known[l.Name] = true
+		for _, r := range l.Resources {
+			labels[l.Name] = append(labels[l.Name], r.String())
+		}
 	}
-	return known
+	return annotations, labels
 }
 
 func istioKey(key string) bool {
@@ -40,28 +48,38 @@ func istioKey(key string) bool {
 
 func istioMetadata(ix *index.Index, _ *Env) []Finding {
 	c := IstioMetadata
-	known := knownIstioKeys()
+	annotations, labels := knownIstioKeys()
 	var out []Finding
-	report := func(o *index.Object, where string, m map[string]string) {
+	report := func(o *index.Object, kind, what, where string, m map[string]string, known map[string][]string) {
 		keys := make([]string, 0, len(m))
 		for k := range m {
-			if istioKey(k) && !known[k] {
+			if istioKey(k) {
 				keys = append(keys, k)
 			}
 		}
 		sort.Strings(keys)
 		for _, k := range keys {
-			out = append(out, c.finding(ix, o, "%s %q is not an Istio annotation or label, so Istio ignores it: check the spelling", where, k))
+			kinds, ok := known[k]
+			switch {
+			case !ok:
+				out = append(out, c.finding(ix, o, "%s %q is not an Istio %s, so Istio ignores it: check the spelling", where, k, what))
+			case len(kinds) > 0 && !slices.Contains(kinds, "Any") && !slices.Contains(kinds, kind):
+				hint := ""
+				if slices.Contains(kinds, "Pod") && kind != "Pod" {
+					hint = "; move it to spec.template.metadata." + what + "s"
+				}
+				out = append(out, c.finding(ix, o, "%s %q applies to %s, not %s, so Istio ignores it here%s", where, k, strings.Join(kinds, ", "), kind, hint))
+			}
 		}
 	}
 	for _, o := range ix.Objects {
-		report(o, "annotation", o.Annotations())
-		report(o, "label", o.Labels())
+		report(o, o.Kind, "annotation", "annotation", o.Annotations(), annotations)
+		report(o, o.Kind, "label", "label", o.Labels(), labels)
 	}
 	for _, w := range ix.Workloads("") {
 		if w.Kind != "Pod" {
-			report(w.Object, "pod template annotation", w.Template.Annotations)
-			report(w.Object, "pod template label", w.Template.Labels)
+			report(w.Object, "Pod", "annotation", "pod template annotation", w.Template.Annotations, annotations)
+			report(w.Object, "Pod", "label", "pod template label", w.Template.Labels, labels)
 		}
 	}
 	return out

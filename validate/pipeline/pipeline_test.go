@@ -98,6 +98,8 @@ func TestBrokenVariants(t *testing.T) {
 			"IMG002", "overlays/staging/kustomization.yaml", "", "sets no newName"},
 		{"misspelt istio annotation", []edit{{"base/blog/deployment.yaml", "        version: v1\n", "        version: v1\n      annotations:\n        sidecar.istio.io/injectt: \"true\"\n"}},
 			"IS003", "base/blog/deployment.yaml", "Deployment blog/blog", `"sidecar.istio.io/injectt" is not an Istio annotation`},
+		{"injection label on the deployment", []edit{{"base/blog/deployment.yaml", "  labels:\n    app: blog\nspec:", "  labels:\n    app: blog\n    sidecar.istio.io/inject: \"false\"\nspec:"}},
+			"IS003", "base/blog/deployment.yaml", "Deployment blog/blog", `label "sidecar.istio.io/inject" applies to Pod, not Deployment`},
 		{"port without protocol", []edit{{"base/blog/service.yaml", "    - name: http\n", "    - name: web\n"}},
 			"WL004", "base/blog/service.yaml", "Service blog/blog", `named "web", which declares no protocol`},
 		{"two virtualservices one host", []edit{{"base/ingress/virtualservice.yaml", "  http:\n", "  http:\n    - route:\n        - destination:\n            host: blog\n---\napiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata:\n  name: blog-canary\n  namespace: blog\nspec:\n  hosts:\n    - blog.example.com\n  gateways:\n    - blog\n  http:\n"}, {"overlays/dev/kustomization.yaml", "      kind: VirtualService\n      name: blog\n", "      kind: VirtualService\n"}},
