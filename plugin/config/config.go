@@ -4,15 +4,14 @@
 // The same code runs inside Envoy (compiled by TinyGo into plugin.wasm) and
 // in the repository validator, so a pull request is rejected with exactly the
 // message the plugin would log at start-up. It therefore avoids fmt and
-// encoding/json, which bloat TinyGo output, and never panics on any input.
+// encoding/json (and JSON libraries that import it), which bloat TinyGo
+// output, reads JSON with its own strict reader, and never panics on any input.
 package config
 
 import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
-
-	"github.com/tidwall/gjson"
 )
 
 // Limits on a configuration. They are far above any sensible use and exist
@@ -73,61 +72,47 @@ func Parse(data []byte) (Config, error) {
 	if len(strings.TrimSpace(string(data))) == 0 {
 		return Default(), nil
 	}
-	if !gjson.ValidBytes(data) {
-		return Config{}, errorf("", "pluginConfig is not valid JSON")
+	root, perr := parseJSON(data)
+	if perr != "" {
+		return Config{}, errorf("", "pluginConfig is "+perr)
 	}
-	root := gjson.ParseBytes(data)
-	if !root.IsObject() {
-		return Config{}, errorf("", "pluginConfig must be a JSON object, got "+kind(root))
+	if root.kind != kindObject {
+		return Config{}, errorf("", "pluginConfig must be a JSON object, got "+root.describe())
 	}
-
-	var (
-		headers gjson.Result
-		found   bool
-		err     *Error
-	)
-	root.ForEach(func(key, value gjson.Result) bool {
-		switch key.String() {
-		case "responseHeaders":
-			if found {
-				err = errorf("responseHeaders", "appears more than once")
-				return false
-			}
-			headers, found = value, true
-		default:
-			err = errorf(key.String(), "unknown field (the only field is responseHeaders)")
-			return false
+	var headers *value
+	for i, m := range root.members {
+		if m.key != "responseHeaders" {
+			return Config{}, errorf(m.key, "unknown field (the only field is responseHeaders)")
 		}
-		return true
-	})
-	if err != nil {
-		return Config{}, err
+		if headers != nil {
+			return Config{}, errorf("responseHeaders", "appears more than once")
+		}
+		headers = &root.members[i].value
 	}
-	if !found {
+	if headers == nil {
 		return Default(), nil
 	}
-	list, perr := parseHeaders(headers)
-	if perr != nil {
-		return Config{}, perr
+	list, err := parseHeaders(*headers)
+	if err != nil {
+		return Config{}, err
 	}
 	return Config{ResponseHeaders: list}, nil
 }
 
-func parseHeaders(v gjson.Result) ([]Header, *Error) {
+func parseHeaders(v value) ([]Header, *Error) {
 	const path = "responseHeaders"
-	if !v.IsArray() {
-		return nil, errorf(path, "must be a list of {name, value} objects, got "+kind(v))
+	if v.kind != kindArray {
+		return nil, errorf(path, "must be a list of {name, value} objects, got "+v.describe())
 	}
-	items := v.Array()
 	switch {
-	case len(items) == 0:
+	case len(v.items) == 0:
 		return nil, errorf(path, "must list at least one header (omit responseHeaders for the default hello: world)")
-	case len(items) > MaxHeaders:
-		return nil, errorf(path, "lists "+strconv.Itoa(len(items))+" headers, more than the limit of "+strconv.Itoa(MaxHeaders))
+	case len(v.items) > MaxHeaders:
+		return nil, errorf(path, "lists "+strconv.Itoa(len(v.items))+" headers, more than the limit of "+strconv.Itoa(MaxHeaders))
 	}
-	out := make([]Header, 0, len(items))
-	seen := make(map[string]int, len(items))
-	for i, item := range items {
+	out := make([]Header, 0, len(v.items))
+	seen := make(map[string]int, len(v.items))
+	for i, item := range v.items {
 		at := path + "[" + strconv.Itoa(i) + "]"
 		h, err := parseHeader(at, item)
 		if err != nil {
@@ -143,41 +128,34 @@ func parseHeaders(v gjson.Result) ([]Header, *Error) {
 	return out, nil
 }
 
-func parseHeader(at string, item gjson.Result) (Header, *Error) {
-	if !item.IsObject() {
-		return Header{}, errorf(at, "must be an object with name and value, got "+kind(item))
+func parseHeader(at string, item value) (Header, *Error) {
+	if item.kind != kindObject {
+		return Header{}, errorf(at, "must be an object with name and value, got "+item.describe())
 	}
 	var (
 		h                 Header
 		hasName, hasValue bool
-		err               *Error
 	)
-	item.ForEach(func(key, value gjson.Result) bool {
-		field := at + "." + key.String()
-		switch key.String() {
+	for _, m := range item.members {
+		field := at + "." + m.key
+		switch m.key {
 		case "name", "value":
-			if (key.String() == "name" && hasName) || (key.String() == "value" && hasValue) {
-				err = errorf(field, "appears more than once")
-				return false
+			if (m.key == "name" && hasName) || (m.key == "value" && hasValue) {
+				return Header{}, errorf(field, "appears more than once")
 			}
-			if value.Type != gjson.String {
-				err = errorf(field, "must be a string, got "+kind(value))
-				return false
+			if m.value.kind != kindString {
+				return Header{}, errorf(field, "must be a string, got "+m.value.describe())
 			}
-			if key.String() == "name" {
-				h.Name, hasName = value.String(), true
+			if m.key == "name" {
+				h.Name, hasName = m.value.str, true
 			} else {
-				h.Value, hasValue = value.String(), true
+				h.Value, hasValue = m.value.str, true
 			}
 		default:
-			err = errorf(field, "unknown field (allowed: name, value)")
-			return false
+			return Header{}, errorf(field, "unknown field (allowed: name, value)")
 		}
-		return true
-	})
+	}
 	switch {
-	case err != nil:
-		return Header{}, err
 	case !hasName:
 		return Header{}, errorf(at+".name", "is required")
 	case !hasValue:
@@ -232,25 +210,4 @@ func isTokenChar(c byte) bool {
 		return true
 	}
 	return strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0
-}
-
-// kind names a JSON value's type for error messages.
-func kind(v gjson.Result) string {
-	switch v.Type {
-	case gjson.String:
-		return "a string"
-	case gjson.Number:
-		return "a number"
-	case gjson.True, gjson.False:
-		return "a boolean"
-	case gjson.Null:
-		return "null"
-	}
-	switch {
-	case v.IsArray():
-		return "a list"
-	case v.IsObject():
-		return "an object"
-	}
-	return "an unknown value"
 }
