@@ -57,19 +57,19 @@ func TestParseJSON(t *testing.T) {
 		}
 	}
 	invalid := map[string]string{
-		`{"a":1,}`:           "expected a quoted key",
-		`[1,]`:               "unexpected character ']'",
-		`01`:                 "unexpected text after the document",
-		`{"a" 1}`:            "expected ':'",
-		`"abc`:               "unterminated string",
-		`"\x"`:               `unknown escape \x`,
-		"\"a\x01\"":          "control character",
-		"\"\xff\"":           "not valid UTF-8",
-		`"\ud83d"`:           "unpaired surrogate",
-		`{} {}`:              "unexpected text after the document",
-		`tru`:                "unexpected character",
-		`1.`:                 "malformed number",
-		`{'a':1}`:            "expected a quoted key",
+		`{"a":1,}`:  "expected a quoted key",
+		`[1,]`:      "unexpected character ']'",
+		`01`:        "unexpected text after the document",
+		`{"a" 1}`:   "expected ':'",
+		`"abc`:      "unterminated string",
+		`"\x"`:      `unknown escape \x`,
+		"\"a\x01\"": "control character",
+		"\"\xff\"":  "not valid UTF-8",
+		`"\ud83d"`:  "unpaired surrogate",
+		`{} {}`:     "unexpected text after the document",
+		`tru`:       "unexpected character",
+		`1.`:        "malformed number",
+		`{'a':1}`:   "expected a quoted key",
 		strings.Repeat("[", 40) + strings.Repeat("]", 40): "nested more than 16 levels deep",
 	}
 	for in, want := range invalid {
