@@ -1,16 +1,13 @@
 package check
 
 import (
-	"fmt"
 	"strings"
 
-	"github.com/google/go-containerregistry/pkg/name"
 	corev1 "k8s.io/api/core/v1"
-	"sigs.k8s.io/kustomize/api/types"
-	"sigs.k8s.io/yaml"
+
+	"github.com/google/go-containerregistry/pkg/name"
 
 	"meshops.dev/meshops/validate/index"
-	"meshops.dev/meshops/validate/render"
 )
 
 // PinnedImages requires every container image to be pinned.
@@ -21,21 +18,6 @@ var PinnedImages = &Check{
 	Summary:  "every container image has an explicit tag or digest, and the tag is not latest",
 	Rationale: "GitOps deploys what the repository says. An untagged or latest image changes under a running cluster with no " +
 		"commit, differs between nodes, and cannot be rolled back by reverting a commit.",
-}
-
-// OverlayPinsBaseImages requires each overlay to pin every image of its bases.
-var OverlayPinsBaseImages = &Check{
-	Code:     "IMG002",
-	Name:     "overlay-does-not-pin-image",
-	Severity: Error,
-	Summary:  "every image an overlay's bases reference (containers and WasmPlugin urls) is pinned in that overlay's images: list, oci:// entries with newName",
-	Rationale: "A rollout is a one-line tag bump in one overlay. An image that only the base pins changes every environment at " +
-		"once when the base changes, and make bump / promote cannot reach it.",
-}
-
-func init() {
-	PinnedImages.Target = pinnedImages
-	OverlayPinsBaseImages.Target = overlayPinsBaseImages
 }
 
 func containers(spec corev1.PodSpec) []corev1.Container {
@@ -76,66 +58,6 @@ func imageName(image string) string {
 	return image
 }
 
-// overlayImages returns the names an overlay's images: list pins, as they
-// appear after the transform (newName when set, else name), and the entries
-// for oci:// images that lack newName.
-func overlayImages(ix *index.Index, tree *render.Tree) (pinned map[string]bool, noNewName []string) {
-	pinned = map[string]bool{}
-	file := render.KustomizationFile(tree, ix.Target.Dir)
-	data, err := tree.ReadFile(file)
-	if err != nil {
-		return pinned, nil
-	}
-	var k types.Kustomization
-	if yaml.Unmarshal(data, &k) != nil {
-		return pinned, nil
-	}
-	for _, img := range k.Images {
-		if strings.Contains(img.Name, "://") && img.NewName == "" {
-			noNewName = append(noNewName, img.Name)
-		}
-		if img.NewTag == "" && img.Digest == "" {
-			continue // renames at most: pins nothing
-		}
-		if img.NewName != "" {
-			pinned[img.NewName] = true
-		} else {
-			pinned[img.Name] = true
-		}
-	}
-	return pinned, noNewName
-}
-
-func overlayPinsBaseImages(ix *index.Index, env *Env) []Finding {
-	c := OverlayPinsBaseImages
-	if ix.Target.Kind != render.Overlay || env.Tree == nil {
-		return nil
-	}
-	pinned, noNewName := overlayImages(ix, env.Tree)
-	fromBase := func(o *index.Object) bool { return !strings.HasPrefix(o.Source, ix.Target.Dir+"/") }
-	kustomization := render.KustomizationFile(env.Tree, ix.Target.Dir)
-	var out []Finding
-	for _, n := range noNewName {
-		out = append(out, Finding{Code: c.Code, Severity: c.Severity, Target: ix.Target.Dir, File: kustomization,
-			Message: fmt.Sprintf("images: entry %q sets no newName: behind the oci:// scheme Kustomize misreads a registry port as the tag (oci://localhost:v2); repeat the full reference in newName", n)})
-	}
-	report := func(o *index.Object, what, image string) {
-		out = append(out, c.findingIn(ix, o, kustomization, "%s %q comes from a base but this overlay does not pin %s in images:; add an entry so rollouts stay overlay edits", what, image, imageName(image)))
-	}
-	for _, w := range ix.Workloads("") {
-		if !fromBase(w.Object) {
-			continue
-		}
-		for _, ctr := range containers(w.Template.Spec) {
-			if !pinned[imageName(ctr.Image)] {
-				report(w.Object, "container "+ctr.Name+" image", ctr.Image)
-			}
-		}
-	}
-	for _, o := range ix.Kind("WasmPlugin") {
-		if url := str(o.Spec(), "url"); fromBase(o) && strings.HasPrefix(url, "oci://") && !pinned[imageName(url)] {
-			report(o, "plugin url", url)
-		}
-	}
-	return out
+func init() {
+	PinnedImages.Target = pinnedImages
 }

@@ -16,29 +16,13 @@ var IstioSchema = &Check{
 		"a WasmPlugin with pluginName: \"\" that the API server rejects. The CRDs are embedded from the pinned istio.io/api.",
 }
 
-// IstioWebhook is istiod's half.
-var IstioWebhook = &Check{
-	Code:     "IS002",
-	Name:     "istio-webhook",
-	Severity: Error,
-	Summary:  "every Istio resource passes istiod's validating webhook (ValidateWasmPlugin, ValidateVirtualService, ValidateGateway, ...), decoded strictly",
-	Rationale: "istiod's admission webhook rejects what its Go validation refuses (bad hosts, ports, routes, urls). The check calls " +
-		"the same functions from the pinned istio.io/istio module, decoding specs strictly so unknown fields and bad enum values fail too. " +
-		"Its warnings are reported as part of the message.",
-}
-
 func init() {
 	IstioSchema.Target = func(ix *index.Index, env *Env) []Finding {
 		return istioObjects(IstioSchema, ix, func(o *index.Object) error { return env.Istio.Schema(o.Content) })
 	}
-	IstioWebhook.Target = func(ix *index.Index, env *Env) []Finding {
-		return istioObjects(IstioWebhook, ix, func(o *index.Object) error {
-			_, err := env.Istio.Webhook(o.Content)
-			return err
-		})
-	}
 }
 
+// istioObjects runs validate on every Istio object of the target.
 func istioObjects(c *Check, ix *index.Index, validate func(*index.Object) error) []Finding {
 	var out []Finding
 	for _, o := range ix.Objects {

@@ -1,0 +1,42 @@
+package check
+
+import "meshops.dev/meshops/validate/render"
+
+// EntryPointPaths checks what Argo CD and Flux would sync.
+var EntryPointPaths = &Check{
+	Code:     "GO001",
+	Name:     "entry-point-path",
+	Severity: Error,
+	Summary:  "each Flux Kustomization path and Argo CD Application source path under clusters/ is a directory of the repository that renders",
+	Rationale: "A path that does not exist or does not build fails the sync in the cluster, after the merge; Flux and Argo CD " +
+		"report it only in their own status.",
+}
+
+func entryPointPaths(repo *Repo, env *Env) []Finding {
+	c := EntryPointPaths
+	rendered := map[string]bool{}
+	for _, ix := range repo.Targets {
+		rendered[ix.Target.Dir] = true
+	}
+	var out []Finding
+	for _, ep := range entryPoints(repo) {
+		switch {
+		case ep.path == "" || ep.path == ".":
+			out = append(out, c.finding(ep.ix, ep.obj, "%s is empty: it would sync the whole repository; point it at an overlay", ep.what))
+		case !repo.Tree.IsDir(ep.path):
+			out = append(out, c.finding(ep.ix, ep.obj, "%s %q is not a directory of the repository", ep.what, ep.path))
+		case repo.Failed[ep.path] != nil:
+			out = append(out, c.finding(ep.ix, ep.obj, "%s %q does not render: %v", ep.what, ep.path, repo.Failed[ep.path]))
+		case !rendered[ep.path]:
+			tg := render.Target{Kind: render.Overlay, Dir: ep.path, Generated: render.KustomizationFile(repo.Tree, ep.path) == ""}
+			if _, err := render.Render(repo.Tree, tg); err != nil {
+				out = append(out, c.finding(ep.ix, ep.obj, "%s %q does not render: %v", ep.what, ep.path, err))
+			}
+		}
+	}
+	return out
+}
+
+func init() {
+	EntryPointPaths.Repo = entryPointPaths
+}

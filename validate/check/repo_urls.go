@@ -1,0 +1,72 @@
+package check
+
+import (
+	"sort"
+
+	"meshops.dev/meshops/validate/index"
+	"meshops.dev/meshops/validate/render"
+)
+
+// RepoURLs keeps every entry point on the same repository.
+var RepoURLs = &Check{
+	Code:     "GO003",
+	Name:     "repo-url-mismatch",
+	Severity: Error,
+	Summary:  "every GitRepository url and Application repoURL under clusters/ names the same repository",
+	Rationale: "A fork that replaces the placeholder URL in some entry points but not others deploys one environment from " +
+		"the upstream repository, or from nowhere.",
+}
+
+func repoURLs(repo *Repo, _ *Env) []Finding {
+	c := RepoURLs
+	type use struct {
+		ix  *index.Index
+		obj *index.Object
+		url string
+	}
+	var uses []use
+	for _, ix := range repo.Targets {
+		if ix.Target.Kind != render.Cluster {
+			continue
+		}
+		for _, o := range ix.Objects {
+			switch {
+			case o.Kind == "GitRepository" && o.Group == "source.toolkit.fluxcd.io":
+				uses = append(uses, use{ix, o, str(o.Spec(), "url")})
+			case o.Kind == "Application" && o.Group == "argoproj.io":
+				if u := str(mapOf(o.Spec(), "source"), "repoURL"); u != "" {
+					uses = append(uses, use{ix, o, u})
+				}
+			}
+		}
+	}
+	count := map[string]int{}
+	for _, u := range uses {
+		count[normalizeRepoURL(u.url)]++
+	}
+	if len(count) < 2 {
+		return nil
+	}
+	urls := make([]string, 0, len(count))
+	for u := range count {
+		urls = append(urls, u)
+	}
+	sort.Slice(urls, func(i, j int) bool {
+		if count[urls[i]] != count[urls[j]] {
+			return count[urls[i]] > count[urls[j]]
+		}
+		return urls[i] < urls[j]
+	})
+	majority := urls[0]
+	var out []Finding
+	for _, u := range uses {
+		if normalizeRepoURL(u.url) != majority {
+			out = append(out, c.finding(u.ix, u.obj, "repository %q differs from %q, which the other %d entry point(s) use: replace it in every entry point", u.url, majority, count[majority]))
+		}
+	}
+	return out
+}
+
+func init() {
+	RepoURLs.Repo = repoURLs
+}

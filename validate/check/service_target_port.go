@@ -1,0 +1,67 @@
+package check
+
+import (
+	"fmt"
+
+	corev1 "k8s.io/api/core/v1"
+
+	"k8s.io/apimachinery/pkg/util/intstr"
+
+	"meshops.dev/meshops/validate/index"
+)
+
+// ServiceTargetPort catches a targetPort no selected container declares.
+var ServiceTargetPort = &Check{
+	Code:     "WL002",
+	Name:     "service-target-port",
+	Severity: Error,
+	Summary:  "a Service's targetPort (number or name) is a port declared by the containers it selects",
+	Rationale: "A named targetPort that no container declares gives the Service no endpoints; a numeric one that none declares " +
+		"usually means the Service and the container disagree on the port, and Istio cannot tell the protocol of an undeclared port.",
+}
+
+func serviceTargetPort(ix *index.Index, _ *Env) []Finding {
+	c := ServiceTargetPort
+	var out []Finding
+	for _, o := range ix.Kind("Service") {
+		svc, ok := decodeService(o)
+		if !ok || len(svc.Spec.Selector) == 0 {
+			continue
+		}
+		matched, _ := selected(ix, svc, o.Namespace)
+		for _, w := range matched {
+			for _, p := range svc.Spec.Ports {
+				target := p.TargetPort
+				if target.Type == intstr.Int && target.IntVal == 0 {
+					target = intstr.FromInt32(p.Port)
+				}
+				if !declares(w.Template.Spec, target) {
+					out = append(out, c.findingIn(ix, o, ix.FieldSource(o, "spec", "ports"), "port %q targets %s, which no container of %s declares: name or number a containerPort", p.Name, describePort(target), w.String()))
+				}
+			}
+		}
+	}
+	return out
+}
+
+func describePort(p intstr.IntOrString) string {
+	if p.Type == intstr.String {
+		return fmt.Sprintf("port name %q", p.StrVal)
+	}
+	return fmt.Sprintf("port %d", p.IntVal)
+}
+
+func declares(spec corev1.PodSpec, target intstr.IntOrString) bool {
+	for _, ctr := range spec.Containers {
+		for _, cp := range ctr.Ports {
+			if (target.Type == intstr.String && cp.Name == target.StrVal) || (target.Type == intstr.Int && cp.ContainerPort == target.IntVal) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func init() {
+	ServiceTargetPort.Target = serviceTargetPort
+}

@@ -1,0 +1,39 @@
+package check
+
+import (
+	"path"
+
+	"meshops.dev/meshops/validate/render"
+)
+
+// UndeployedOverlay warns about an environment no cluster syncs.
+var UndeployedOverlay = &Check{
+	Code:      "GO004",
+	Name:      "overlay-not-deployed",
+	Severity:  Warning,
+	Summary:   "every overlay is the path of some Flux Kustomization or Argo CD Application under clusters/",
+	Rationale: "An overlay no entry point syncs is dead configuration: bumps to it change nothing in any cluster.",
+}
+
+func undeployedOverlay(repo *Repo, _ *Env) []Finding {
+	c := UndeployedOverlay
+	deployed := map[string]bool{}
+	for _, ep := range entryPoints(repo) {
+		deployed[ep.path] = true
+	}
+	var out []Finding
+	for _, ix := range repo.Targets {
+		if ix.Target.Kind == render.Overlay && !deployed[ix.Target.Dir] {
+			out = append(out, Finding{
+				Code: c.Code, Severity: c.Severity, Target: ix.Target.Dir,
+				File:    path.Join(ix.Target.Dir, "kustomization.yaml"),
+				Message: "no Flux Kustomization or Argo CD Application under clusters/ deploys this overlay: add an entry point or delete the overlay",
+			})
+		}
+	}
+	return out
+}
+
+func init() {
+	UndeployedOverlay.Repo = undeployedOverlay
+}
