@@ -50,10 +50,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "pushwasm: %v\n", err)
 		return 1
 	}
-	repo := image
+	repo, tag := image, ""
 	if i := strings.LastIndex(repo, ":"); i > strings.LastIndex(repo, "/") {
-		repo = repo[:i]
+		repo, tag = repo[:i], repo[i+1:]
 	}
-	fmt.Fprintf(stdout, "pushed oci://%s\ndigest %s\npin it in overlays/<env>/kustomization.yaml:\n  - name: oci://%s\n    newName: oci://%s\n    digest: %s\n", image, digest, repo, repo, digest)
+	fmt.Fprintf(stdout, "pushed oci://%s\ndigest %s\npin it in the plugin's images: entry of an overlay:\n    newName: oci://%s\n", image, digest, repo)
+	if tag != "" {
+		fmt.Fprintf(stdout, "    newTag: %s\n", tag)
+	}
+	fmt.Fprintf(stdout, "    digest: %s\n", digest)
 	return 0
 }

@@ -96,17 +96,17 @@ func RunTree(tree *render.Tree, opts Options) (*Result, error) {
 	var (
 		checked  sync.WaitGroup
 		findings []check.Finding
-		istioErr error
+		loadErr error
 	)
 	checked.Add(1)
 	go func() {
 		defer checked.Done()
-		env.Istio, istioErr = istio.New()
-		if istioErr == nil {
-			env.GitOps, istioErr = gitops.New()
+		env.Istio, loadErr = istio.New()
+		if loadErr == nil {
+			env.GitOps, loadErr = gitops.New()
 		}
 		for ix := range rendered {
-			if istioErr != nil {
+			if loadErr != nil {
 				continue
 			}
 			for _, c := range checks {
@@ -149,8 +149,8 @@ func RunTree(tree *render.Tree, opts Options) (*Result, error) {
 			return nil, err
 		}
 	}
-	if istioErr != nil {
-		return nil, fmt.Errorf("load CRD validation: %w", istioErr)
+	if loadErr != nil {
+		return nil, fmt.Errorf("load CRD validation: %w", loadErr)
 	}
 	for _, ix := range indexes {
 		if ix != nil {
