@@ -96,7 +96,7 @@ func RunTree(tree *render.Tree, opts Options) (*Result, error) {
 	var (
 		checked  sync.WaitGroup
 		findings []check.Finding
-		loadErr error
+		loadErr  error
 	)
 	checked.Add(1)
 	go func() {
