@@ -17,29 +17,36 @@ type entryPoint struct {
 	what string // "spec.path"
 }
 
-func entryPoints(repo *Repo) []entryPoint {
-	var out []entryPoint
+// clusterObjects calls visit for every object rendered from clusters/.
+func clusterObjects(repo *Repo, visit func(ix *index.Index, o *index.Object)) {
 	for _, ix := range repo.Targets {
 		if ix.Target.Kind != render.Cluster {
 			continue
 		}
 		for _, o := range ix.Objects {
-			switch {
-			case o.Kind == "Kustomization" && o.Group == "kustomize.toolkit.fluxcd.io":
-				out = append(out, entryPoint{ix, o, cleanRepoPath(str(o.Spec(), "path")), "spec.path"})
-			case o.Kind == "Application" && o.Group == "argoproj.io":
-				if src := mapOf(o.Spec(), "source"); src != nil {
-					out = append(out, entryPoint{ix, o, cleanRepoPath(str(src, "path")), "spec.source.path"})
-				}
-				for i, s := range listOf(o.Spec(), "sources") {
-					src, _ := s.(map[string]any)
-					if p := str(src, "path"); p != "" {
-						out = append(out, entryPoint{ix, o, cleanRepoPath(p), "spec.sources[" + strconv.Itoa(i) + "].path"})
-					}
+			visit(ix, o)
+		}
+	}
+}
+
+func entryPoints(repo *Repo) []entryPoint {
+	var out []entryPoint
+	clusterObjects(repo, func(ix *index.Index, o *index.Object) {
+		switch {
+		case o.Kind == "Kustomization" && o.Group == "kustomize.toolkit.fluxcd.io":
+			out = append(out, entryPoint{ix, o, cleanRepoPath(str(o.Spec(), "path")), "spec.path"})
+		case o.Kind == "Application" && o.Group == "argoproj.io":
+			if src := mapOf(o.Spec(), "source"); src != nil {
+				out = append(out, entryPoint{ix, o, cleanRepoPath(str(src, "path")), "spec.source.path"})
+			}
+			for i, s := range listOf(o.Spec(), "sources") {
+				src, _ := s.(map[string]any)
+				if p := str(src, "path"); p != "" {
+					out = append(out, entryPoint{ix, o, cleanRepoPath(p), "spec.sources[" + strconv.Itoa(i) + "].path"})
 				}
 			}
 		}
-	}
+	})
 	return out
 }
 

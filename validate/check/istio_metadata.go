@@ -4,6 +4,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 
 	"istio.io/api/annotation"
 	"istio.io/api/label"
@@ -25,8 +26,8 @@ var IstioMetadata = &Check{
 func init() { IstioMetadata.Target = istioMetadata }
 
 // knownIstioKeys maps every Istio annotation and label to the kinds it
-// applies to ("Any" for all).
-func knownIstioKeys() (annotations, labels map[string][]string) {
+// applies to ("Any" for all), built once from istio.io/api.
+var knownIstioKeys = sync.OnceValues(func() (annotations, labels map[string][]string) {
 	annotations, labels = map[string][]string{}, map[string][]string{}
 	for _, a := range annotation.AllResourceAnnotations() {
 		for _, r := range a.Resources {
@@ -39,7 +40,7 @@ func knownIstioKeys() (annotations, labels map[string][]string) {
 		}
 	}
 	return annotations, labels
-}
+})
 
 func istioKey(key string) bool {
 	domain, _, ok := strings.Cut(key, "/")

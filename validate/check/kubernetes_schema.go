@@ -3,6 +3,7 @@ package check
 import (
 	"encoding/json"
 	"strings"
+	"sync"
 
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/serializer"
@@ -25,15 +26,17 @@ var KubernetesSchema = &Check{
 // duplicate fields.
 var strictCodec = serializer.NewCodecFactory(scheme.Scheme, serializer.EnableStrict).UniversalDeserializer()
 
-// builtin reports whether the client-go scheme knows the object's group.
-func builtin(o *index.Object) bool {
+// builtinGroups are the API groups the client-go scheme knows.
+var builtinGroups = sync.OnceValue(func() map[string]bool {
+	groups := map[string]bool{}
 	for _, gv := range scheme.Scheme.PrioritizedVersionsAllGroups() {
-		if gv.Group == o.Group {
-			return true
-		}
+		groups[gv.Group] = true
 	}
-	return false
-}
+	return groups
+})
+
+// builtin reports whether the client-go scheme knows the object's group.
+func builtin(o *index.Object) bool { return builtinGroups()[o.Group] }
 
 func kubernetesSchema(ix *index.Index, _ *Env) []Finding {
 	c := KubernetesSchema

@@ -4,7 +4,6 @@ import (
 	"sort"
 
 	"meshops.dev/meshops/validate/index"
-	"meshops.dev/meshops/validate/render"
 )
 
 // RepoURLs keeps every entry point on the same repository.
@@ -25,21 +24,16 @@ func repoURLs(repo *Repo, _ *Env) []Finding {
 		url string
 	}
 	var uses []use
-	for _, ix := range repo.Targets {
-		if ix.Target.Kind != render.Cluster {
-			continue
-		}
-		for _, o := range ix.Objects {
-			switch {
-			case o.Kind == "GitRepository" && o.Group == "source.toolkit.fluxcd.io":
-				uses = append(uses, use{ix, o, str(o.Spec(), "url")})
-			case o.Kind == "Application" && o.Group == "argoproj.io":
-				if u := str(mapOf(o.Spec(), "source"), "repoURL"); u != "" {
-					uses = append(uses, use{ix, o, u})
-				}
+	clusterObjects(repo, func(ix *index.Index, o *index.Object) {
+		switch {
+		case o.Kind == "GitRepository" && o.Group == "source.toolkit.fluxcd.io":
+			uses = append(uses, use{ix, o, str(o.Spec(), "url")})
+		case o.Kind == "Application" && o.Group == "argoproj.io":
+			if u := str(mapOf(o.Spec(), "source"), "repoURL"); u != "" {
+				uses = append(uses, use{ix, o, u})
 			}
 		}
-	}
+	})
 	count := map[string]int{}
 	for _, u := range uses {
 		count[normalizeRepoURL(u.url)]++

@@ -68,11 +68,12 @@ func (o *Object) Spec() map[string]any {
 
 // Index is one target's resources.
 type Index struct {
-	Target  render.Target
-	Objects []*Object
-	byKind  map[string][]*Object
-	result  *render.Result
-	lines   map[string][]docStart // Line's parsed files
+	Target    render.Target
+	Objects   []*Object
+	byKind    map[string][]*Object
+	result    *render.Result
+	workloads []Workload            // decoded once by New
+	lines     map[string][]docStart // Line's parsed files
 }
 
 // docStart is where a YAML document of a file starts, with its kind and name.
@@ -101,6 +102,7 @@ func New(r *render.Result) *Index {
 		ix.Objects = append(ix.Objects, o)
 		ix.byKind[o.Kind] = append(ix.byKind[o.Kind], o)
 	}
+	ix.decodeWorkloads()
 	return ix
 }
 
@@ -196,19 +198,29 @@ var WorkloadKinds = []string{"Deployment", "StatefulSet", "DaemonSet", "ReplicaS
 // sorted by kind and name. Objects that do not decode are left to the schema
 // check.
 func (ix *Index) Workloads(namespace string) []Workload {
+	if namespace == "" {
+		return ix.workloads
+	}
 	var out []Workload
+	for _, w := range ix.workloads {
+		if w.Namespace == namespace {
+			out = append(out, w)
+		}
+	}
+	return out
+}
+
+// decodeWorkloads decodes every pod template once, when the index is built,
+// for the many checks that look at workloads.
+func (ix *Index) decodeWorkloads() {
 	for _, kind := range WorkloadKinds {
 		for _, o := range ix.byKind[kind] {
-			if namespace != "" && o.Namespace != namespace {
-				continue
-			}
 			if tpl, ok := podTemplate(o); ok {
-				out = append(out, Workload{Object: o, Template: tpl})
+				ix.workloads = append(ix.workloads, Workload{Object: o, Template: tpl})
 			}
 		}
 	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].String() < out[j].String() })
-	return out
+	sort.SliceStable(ix.workloads, func(i, j int) bool { return ix.workloads[i].String() < ix.workloads[j].String() })
 }
 
 func podTemplate(o *Object) (corev1.PodTemplateSpec, bool) {
