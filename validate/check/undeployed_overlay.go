@@ -1,8 +1,6 @@
 package check
 
 import (
-	"path"
-
 	"meshops.dev/meshops/validate/render"
 )
 
@@ -26,7 +24,7 @@ func undeployedOverlay(repo *Repo, _ *Env) []Finding {
 		if ix.Target.Kind == render.Overlay && !deployed[ix.Target.Dir] {
 			out = append(out, Finding{
 				Code: c.Code, Severity: c.Severity, Target: ix.Target.Dir,
-				File:    path.Join(ix.Target.Dir, "kustomization.yaml"),
+				File:    render.KustomizationFile(repo.Tree, ix.Target.Dir),
 				Message: "no Flux Kustomization or Argo CD Application under clusters/ deploys this overlay: add an entry point or delete the overlay",
 			})
 		}

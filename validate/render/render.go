@@ -35,7 +35,7 @@ func (r *Result) Source(res *resource.Resource) string {
 	if s, ok := r.sources[res]; ok && s != "" {
 		return s
 	}
-	return path.Join(r.Target.Dir, "kustomization.yaml")
+	return KustomizationFile(r.tree, r.Target.Dir)
 }
 
 // ReadFile reads a repository file from the tree the result was rendered from.
