@@ -27,17 +27,12 @@ test: ## Run every test: the repository module, then the plugin module
 	go test ./...
 	cd plugin && go test ./...
 
-plugin: ## Build plugin.wasm with TinyGo (local tinygo, else the Dockerfile's builder stage)
-	@if command -v tinygo >/dev/null; then \
-		cd plugin && tinygo build -o ../$(WASM) -scheduler=none -target=wasi -buildmode=wasi-legacy -no-debug . && \
-		PLUGIN_WASM=$(CURDIR)/$(WASM) go test ./...; \
-	else \
-		docker build --platform linux/amd64 --provenance=false --output type=local,dest=$(BIN)/plugin . && cp $(BIN)/plugin/plugin.wasm $(WASM); \
-	fi
+plugin: ## Build plugin.wasm with TinyGo 0.37 (else a Docker engine with buildx) and test it [WASM=plugin.wasm]
+	@scripts/build-plugin.sh wasm "$(WASM)"
 
-image: ## Build the plugin's OCI image with Docker (IMAGE=registry/repo:tag)
+image: ## Build the plugin's OCI image with a Docker engine and buildx (IMAGE=registry/repo:tag)
 	@test -n "$(IMAGE)" || { echo "make image: set IMAGE=registry/repo:tag" >&2; exit 2; }
-	docker build --platform linux/amd64 --provenance=false -t $(IMAGE) .
+	@scripts/build-plugin.sh image "$(IMAGE)"
 
 push: ## Push plugin.wasm as an OCI image without Docker (IMAGE=registry/repo:tag [WASM=path])
 	@test -n "$(IMAGE)" || { echo "make push: set IMAGE=registry/repo:tag" >&2; exit 2; }
