@@ -5,11 +5,12 @@ SHELL := /bin/bash
 BIN        := bin
 VALIDATE   := $(BIN)/validate
 ROLLOUT    := $(BIN)/rollout
+FORK       := $(BIN)/fork
 GO_SOURCES := $(shell find validate plugin internal cmd -name '*.go' -not -path '*/testdata/*') go.mod go.sum plugin/go.mod plugin/go.sum validate/istio/crds.gen.yaml $(wildcard validate/gitops/crds/*.yaml)
 OUTPUT     ?= text
 WASM       ?= plugin.wasm
 
-.PHONY: help validate test plugin image push bump promote diff bench fmt lint
+.PHONY: help init validate test plugin image push bump promote diff bench fmt lint
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-9s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -19,6 +20,12 @@ $(VALIDATE): $(GO_SOURCES)
 
 $(ROLLOUT): $(GO_SOURCES)
 	go build -o $@ ./cmd/rollout
+
+$(FORK): $(GO_SOURCES)
+	go build -o $@ ./cmd/fork
+
+init: $(FORK) ## Make the fork yours: REPO=git-url REGISTRY=host[:port]/path/name DOMAIN=dns-suffix (any of them; DRY_RUN=1 writes nothing)
+	@$(FORK) $(if $(REPO),--repo "$(REPO)") $(if $(REGISTRY),--registry "$(REGISTRY)") $(if $(DOMAIN),--domain "$(DOMAIN)") $(if $(DRY_RUN),--dry-run)
 
 validate: $(VALIDATE) ## Render every overlay and cluster entry point offline and check them (OUTPUT=text|json|github|sarif)
 	$(VALIDATE) -o $(OUTPUT) .
