@@ -201,7 +201,8 @@ func TestPromote(t *testing.T) {
 	plugin := pluginPin(t, repo, "dev")
 	staged := pluginPin(t, repo, "staging")
 	short := plugin.Name[strings.LastIndex(plugin.Name, "/")+1:]
-	if code, out, errs := rollout(t, "bump", "--repo", repo, "--env", "dev", "--image", short, "--tag", "v9.9.9"); code != 0 {
+	digest := "sha256:" + strings.Repeat("ef", 32)
+	if code, out, errs := rollout(t, "bump", "--repo", repo, "--env", "dev", "--image", short, "--tag", "v9.9.9", "--digest", digest); code != 0 {
 		t.Fatalf("bump: %d %s%s", code, out, errs)
 	}
 	git(t, repo, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qam", "bump dev")
@@ -211,7 +212,7 @@ func TestPromote(t *testing.T) {
 		t.Fatalf("exit %d: %s%s", code, out, errs)
 	}
 	promoted := staged
-	promoted.NewTag, promoted.Digest = "v9.9.9", ""
+	promoted.NewTag, promoted.Digest = "v9.9.9", digest
 	if !strings.Contains(out, staged.Ref()+" -> "+promoted.Ref()) {
 		t.Errorf("promote did not print %s -> %s:\n%s", staged.Ref(), promoted.Ref(), out)
 	}
@@ -219,8 +220,10 @@ func TestPromote(t *testing.T) {
 		t.Errorf("staging's plugin entry is %+v, want %+v", got, promoted)
 	}
 	d := git(t, repo, "diff", "-U0", "--no-color")
-	if strings.Count(d, "diff --git") != 1 || !strings.Contains(d, "overlays/staging/") || !changedLine("newTag", staged.NewTag, "v9.9.9").MatchString(d) {
-		t.Errorf("want staging's newTag line changed:\n%s", d)
+	for _, want := range []string{`(?m)^\+\s+newTag: v9\.9\.9$`, `(?m)^\+\s+digest: ` + digest + `$`} {
+		if strings.Count(d, "diff --git") != 1 || !strings.Contains(d, "overlays/staging/") || !regexp.MustCompile(want).MatchString(d) {
+			t.Errorf("want staging's plugin pin (tag and digest) changed, and nothing else:\n%s", d)
+		}
 	}
 	after := renders(t, repo)
 	if before["overlays/prod"] != after["overlays/prod"] || before["overlays/dev"] != after["overlays/dev"] {
@@ -265,5 +268,39 @@ func TestDiffErrors(t *testing.T) {
 	repo := copyRepo(t)
 	if code, _, errs := rollout(t, "diff", "--repo", repo, "--base", "no-such-ref"); code != 2 || !strings.Contains(errs, "no-such-ref") {
 		t.Errorf("exit %d, %s", code, errs)
+	}
+}
+
+// TestPromoteCarriesTheDigest: staging pins the plugin by tag and digest;
+// promoting it to prod carries both. Promoting dev, which follows a tag
+// only, into staging would drop staging's digest: IMG003 refuses it and
+// staging stays as it was.
+func TestPromoteCarriesTheDigest(t *testing.T) {
+	repo := copyRepo(t)
+	digest := "sha256:" + strings.Repeat("cd", 32)
+	if code, out, errs := rollout(t, "bump", "--repo", repo, "--env", "staging", "--image", pluginPin(t, repo, "staging").Name, "--tag", "v9.9.9", "--digest", digest); code != 0 {
+		t.Fatalf("bump staging: %d %s%s", code, out, errs)
+	}
+	if code, out, errs := rollout(t, "promote", "--repo", repo, "--from", "staging", "--to", "prod"); code != 0 {
+		t.Fatalf("promote staging to prod: %d %s%s", code, out, errs)
+	}
+	if got := pluginPin(t, repo, "prod"); got.NewTag != "v9.9.9" || got.Digest != digest {
+		t.Errorf("prod's plugin entry is %+v, want tag v9.9.9 and digest %s", got, digest)
+	}
+	if !strings.Contains(renders(t, repo)["overlays/prod"], "url: "+pluginPin(t, repo, "prod").NewName+":v9.9.9@"+digest+"\n") {
+		t.Error("prod does not render the promoted digest")
+	}
+
+	if pluginPin(t, repo, "dev").Digest != "" {
+		t.Skip("this repository's dev overlay pins the plugin by digest: nothing to refuse")
+	}
+	file := filepath.Join(repo, "overlays/staging/kustomization.yaml")
+	before, _ := os.ReadFile(file)
+	code, _, errs := rollout(t, "promote", "--repo", repo, "--from", "dev", "--to", "staging")
+	if code != 1 || !strings.Contains(errs, "IMG003") {
+		t.Errorf("promote dev to staging: exit %d, %s; want 1 and IMG003", code, errs)
+	}
+	if after, _ := os.ReadFile(file); !bytes.Equal(after, before) {
+		t.Errorf("a refused promotion changed staging:\n%s", after)
 	}
 }
