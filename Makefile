@@ -63,5 +63,5 @@ fmt: ## Format the Go code
 lint: ## Vet both Go modules, check formatting, and lint the GitHub workflows with actionlint
 	go vet ./...
 	cd plugin && go vet ./...
-	go tool actionlint
+	go tool -modfile=tools/lint/go.mod actionlint
 	@test -z "$$(gofmt -l validate plugin cmd internal)" || { gofmt -l validate plugin cmd internal; echo "gofmt: the files above need make fmt" >&2; exit 1; }
