@@ -15,8 +15,12 @@ WASM       ?= plugin.wasm
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-9s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
+# The first build downloads the modules and compiles Istio's and Kubernetes'
+# code: minutes, not seconds (README, "Set up"). Say so, and show progress.
 $(VALIDATE): $(GO_SOURCES)
-	go build -o $@ ./validate
+	@if [ -x $@ ]; then echo "go build -o $@ ./validate"; go build -o $@ ./validate; else \
+	  echo "make: first build of the validator: Go downloads the modules and compiles Istio's and Kubernetes' code; this takes several minutes once (see README, Set up), later builds take seconds" >&2; \
+	  scripts/first-build.sh $@ ./validate; fi
 
 $(ROLLOUT): $(GO_SOURCES)
 	go build -o $@ ./cmd/rollout
