@@ -17,8 +17,11 @@ import (
 // placeholders of a fresh clone, or a fork's own values on a second run.
 type Current struct {
 	// Repo is the git URL most entry points clone (Flux GitRepository
-	// spec.url, Argo CD repoURL); "" if there is none.
-	Repo string
+	// spec.url, Argo CD repoURL); "" if there is none. RepoSpellings are
+	// every URL of the entry points that names the same repository
+	// (https://host/org/repo.git, ssh://git@host/org/repo, git@host:org/repo).
+	Repo          string
+	RepoSpellings []string
 	// Registry is the image repository of the WasmPlugins' oci:// urls,
 	// without scheme, tag or digest; "" if there is none.
 	Registry string
@@ -176,6 +179,12 @@ func detect(root string, files []*file) (Current, error) {
 		}
 	}
 	cur.Repo, cur.Registry = mostCommon(repos), mostCommon(plugins)
+	for u := range repos {
+		if cur.Repo != "" && sameRepository(u, cur.Repo) {
+			cur.RepoSpellings = append(cur.RepoSpellings, u)
+		}
+	}
+	sort.Strings(cur.RepoSpellings)
 
 	hosts, err := renderedHosts(root)
 	if err != nil {
@@ -306,4 +315,22 @@ func commonSuffix(hosts []string) string {
 	}
 	first := split[0]
 	return strings.Join(first[len(first)-n:], ".")
+}
+
+// sameRepository reports whether two git URLs name one repository, whatever
+// the scheme, user, case, trailing slash or .git suffix (as GO003 compares them).
+func sameRepository(a, b string) bool { return repositoryKey(a) == repositoryKey(b) }
+
+func repositoryKey(u string) string {
+	u = strings.TrimSpace(u)
+	if m := scpLike.FindStringSubmatch(u); m != nil {
+		u = m[2] + "/" + m[3]
+	} else if i := strings.Index(u, "://"); i >= 0 {
+		u = u[i+3:]
+		if at := strings.IndexByte(u, '@'); at >= 0 && at < strings.Index(u+"/", "/") {
+			u = u[at+1:]
+		}
+	}
+	u = strings.TrimSuffix(strings.TrimSuffix(u, "/"), ".git")
+	return strings.ToLower(u)
 }

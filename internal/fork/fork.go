@@ -59,7 +59,9 @@ func NewPlan(root string, v Values) (*Plan, error) {
 		if cur.Repo == "" {
 			return nil, fmt.Errorf("REPO: no Flux GitRepository or Argo CD Application in the repository names a git URL to replace")
 		}
-		tokens = append(tokens, token{old: cur.Repo, new: v.Repo, class: urlToken})
+		for _, u := range cur.RepoSpellings {
+			tokens = append(tokens, token{old: u, new: v.Repo, class: urlToken})
+		}
 	}
 	if v.Registry != "" {
 		if cur.Registry == "" {

@@ -3,6 +3,7 @@ package fork_test
 import (
 	"bytes"
 	"errors"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -230,20 +231,25 @@ func TestForkRefusesWhatDoesNotValidate(t *testing.T) {
 	}
 }
 
-// TestForkFixture forks testdata/split, whose hosts live in two domains'
-// worth of labels and whose entry points use a Git URL with a port.
+// TestForkFixture forks testdata/split: two hosts under one domain, set by
+// a JSON patch in YAML and one inline as JSON, a comment and a look-alike
+// value that must stay, and entry points that spell one repository (with a
+// port) two ways.
 func TestForkFixture(t *testing.T) {
 	p, err := fork.NewPlan("testdata/split", fork.Values{Repo: "https://git.fork.test/a/b.git", Domain: "apps.fork.test"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p.Current.Repo != "ssh://git@git.acme.test:2222/platform/web.git" {
-		t.Errorf("repo = %q", p.Current.Repo)
+	// Two spellings of one repository, once each: the tie goes to the
+	// smaller string, and both are replaced.
+	if p.Current.Repo != "https://git.acme.test:2222/platform/web" || len(p.Current.RepoSpellings) != 2 {
+		t.Errorf("repo = %q, spellings %q", p.Current.Repo, p.Current.RepoSpellings)
 	}
 	if p.Current.Domain != "web.acme.test" {
 		t.Errorf("domain = %q (hosts %v)", p.Current.Domain, p.Current.Hosts)
 	}
 	want := []string{
+		"clusters/dev/argocd/application.yaml:10: https://git.acme.test:2222/platform/web -> https://git.fork.test/a/b.git",
 		"clusters/dev/flux/gitrepository.yaml:7: ssh://git@git.acme.test:2222/platform/web.git -> https://git.fork.test/a/b.git",
 		"overlays/dev/kustomization.yaml:13: dev.web.acme.test -> dev.apps.fork.test",
 		"overlays/dev/kustomization.yaml:16: internal.web.acme.test -> internal.apps.fork.test",
@@ -282,4 +288,39 @@ func snapshot(t *testing.T, dir string) []byte {
 		t.Fatal(err)
 	}
 	return b.Bytes()
+}
+
+// TestForkAfterFluxBootstrap: flux bootstrap adds its own GitRepository,
+// spelling the repository as ssh://git@host/org/repo. make init replaces
+// that spelling too, so the fork still validates (GO003 compares them).
+func TestForkAfterFluxBootstrap(t *testing.T) {
+	dir := testrepo.Copy(t)
+	before, err := fork.NewPlan(dir, fork.Values{Domain: testrepo.Domain})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := url.Parse(before.Current.Repo)
+	if err != nil || u.Host == "" {
+		t.Fatalf("the repository's entry points name %q", before.Current.Repo)
+	}
+	bootstrap := "ssh://git@" + u.Host + strings.TrimSuffix(u.Path, ".git")
+	sync := "apiVersion: source.toolkit.fluxcd.io/v1\nkind: GitRepository\nmetadata:\n  name: flux-system\n  namespace: flux-system\nspec:\n  interval: 1m0s\n  ref:\n    branch: main\n  secretRef:\n    name: flux-system\n  url: " + bootstrap + "\n"
+	entries, _ := filepath.Glob(filepath.Join(dir, "clusters", "*", "flux"))
+	if len(entries) == 0 {
+		t.Skip("the repository has no clusters/*/flux entry point")
+	}
+	gotk := filepath.Join(entries[0], "flux-system", "gotk-sync.yaml")
+	if err := os.MkdirAll(filepath.Dir(gotk), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(gotk, []byte(sync), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	v, _ := fork.Parse(testrepo.Repo, "", "")
+	if _, err := fork.Apply(dir, v); err != nil {
+		t.Fatalf("Apply: %v", err)
+	}
+	if data, _ := os.ReadFile(gotk); !strings.Contains(string(data), "  url: "+testrepo.Repo+"\n") {
+		t.Errorf("the bootstrap GitRepository keeps its URL:\n%s", data)
+	}
 }
