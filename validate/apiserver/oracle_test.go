@@ -1,0 +1,192 @@
+package apiserver
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"meshops.dev/meshops/validate/check"
+	"meshops.dev/meshops/validate/index"
+	"meshops.dev/meshops/validate/pipeline"
+	"meshops.dev/meshops/validate/render"
+)
+
+// oracle judges rendered targets with a real API server, remembering each
+// (mode, object) verdict: the namespaces only ever grow, so an object the
+// server judged once gets the same verdict again.
+type oracle struct {
+	client *Client
+	mu     sync.Mutex
+	cache  map[string]error
+}
+
+// objectKey names one object of one target: "overlays/dev: WasmPlugin blog/blog-headers".
+type objectKey struct{ target, resource string }
+
+func (k objectKey) String() string { return k.target + ": " + k.resource }
+
+// judgement is both sides' verdict on one object.
+type judgement struct {
+	validator []string // admission findings; none: accepted
+	server    []string // the server's refusals, per mode; none: accepted
+}
+
+// judge renders every target of tree, runs the validator's admission checks
+// and dry-runs every object on the server in every mode.
+func (o *oracle) judge(t *testing.T, tree *render.Tree) map[objectKey]*judgement {
+	t.Helper()
+	res, err := pipeline.RunTree(tree, pipeline.Options{RootNamespace: "istio-system", Checks: check.Admission()})
+	if err != nil {
+		t.Fatalf("validator: %v", err)
+	}
+	out := map[objectKey]*judgement{}
+	get := func(k objectKey) *judgement {
+		if out[k] == nil {
+			out[k] = &judgement{}
+		}
+		return out[k]
+	}
+	for _, f := range res.Findings {
+		get(objectKey{f.Target, f.Resource}).validator = append(get(objectKey{f.Target, f.Resource}).validator, f.Code+" "+f.Message)
+	}
+	for _, tg := range res.Targets {
+		r, err := render.Render(tree, tg)
+		if err != nil {
+			t.Fatalf("render %s: %v", tg.Dir, err)
+		}
+		ix := index.New(r)
+		var objs []*unstructured.Unstructured
+		for _, obj := range ix.Objects {
+			objs = append(objs, &unstructured.Unstructured{Object: obj.Content})
+		}
+		if err := o.client.EnsureNamespaces(context.Background(), o.client.Namespaces(objs)); err != nil {
+			t.Fatal(err)
+		}
+		for i, obj := range ix.Objects {
+			j := get(objectKey{tg.Dir, obj.String()})
+			for _, mode := range Modes {
+				if err := o.dryRun(t, objs[i], mode); err != nil {
+					j.server = append(j.server, string(mode)+": "+err.Error())
+				}
+			}
+		}
+	}
+	return out
+}
+
+func (o *oracle) dryRun(t *testing.T, obj *unstructured.Unstructured, mode Mode) error {
+	t.Helper()
+	raw, err := json.Marshal(obj.Object)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := string(mode) + "\x00" + string(raw)
+	o.mu.Lock()
+	verdict, ok := o.cache[key]
+	o.mu.Unlock()
+	if ok {
+		return verdict
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	verdict = o.client.DryRun(ctx, obj, mode)
+	if _, ok := verdict.(*TransportError); ok {
+		t.Fatalf("dry-run %s %s: %v", obj.GetKind(), obj.GetName(), verdict)
+	}
+	o.mu.Lock()
+	o.cache[key] = verdict
+	o.mu.Unlock()
+	return verdict
+}
+
+// disagreements lists, sorted, the objects one side rejects and the other
+// admits, each with both sides' reasons.
+func disagreements(js map[objectKey]*judgement) []string {
+	var out []string
+	for k, j := range js {
+		if (len(j.validator) > 0) != (len(j.server) > 0) {
+			out = append(out, fmt.Sprintf("%s\n\tvalidator: %s\n\tserver:    %s", k, orAccepts(j.validator), orAccepts(j.server)))
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+func orAccepts(reasons []string) string {
+	if len(reasons) == 0 {
+		return "accepts"
+	}
+	return strings.Join(reasons, "\n\t           ")
+}
+
+// rejected counts the objects each side rejects.
+func rejected(js map[objectKey]*judgement) (validator, server int) {
+	for _, j := range js {
+		if len(j.validator) > 0 {
+			validator++
+		}
+		if len(j.server) > 0 {
+			server++
+		}
+	}
+	return validator, server
+}
+
+func newOracle(t *testing.T) *oracle {
+	s := startServer(t)
+	c, err := NewClient(s.RESTConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	installCRDs(t, c)
+	return &oracle{client: c, cache: map[string]error{}}
+}
+
+// TestOracle holds the validator's admission checks (check.Admission) to a
+// real kube-apiserver's verdict, object by object: on the repository as it
+// ships, on every broken variant, and on Istio's own CRD validation suite.
+func TestOracle(t *testing.T) {
+	o := newOracle(t)
+
+	t.Run("repository", func(t *testing.T) {
+		tree, err := render.LoadDir(repoRoot)
+		if err != nil {
+			t.Fatal(err)
+		}
+		js := o.judge(t, tree)
+		for _, d := range disagreements(js) {
+			t.Error(d)
+		}
+		for k, j := range js {
+			if len(j.validator)+len(j.server) > 0 {
+				t.Errorf("the shipped repository must pass both: %s\n\tvalidator: %s\n\tserver:    %s", k, orAccepts(j.validator), orAccepts(j.server))
+			}
+		}
+		t.Logf("%d objects, all admitted by both", len(js))
+	})
+
+	t.Run("istio-crd-suite", func(t *testing.T) {
+		suite := istioSuite(t)
+		js := o.judge(t, suite.tree)
+		for _, d := range disagreements(js) {
+			t.Error(d)
+		}
+		v, s := rejected(js)
+		t.Logf("%d documents: the validator rejects %d, the server %d", len(js), v, s)
+		// The suite's own expectation: every document of an *-invalid.yaml
+		// file is rejected by the CRD, every one of *-valid.yaml admitted.
+		for k, j := range js {
+			want := suite.invalid[k.target]
+			if got := len(j.server) > 0; got != want {
+				t.Errorf("%s (%s): server rejects=%v, Istio's suite expects %v: %s", k, suite.source[k.target], got, want, orAccepts(j.server))
+			}
+		}
+	})
+}
