@@ -10,6 +10,9 @@ func Admission() []*Check {
 		KubernetesSchema,     // K8S001: strict decoding into k8s.io/api
 		KubernetesNames,      // K8S002: names, namespaces, labels, annotations
 		RequestsWithinLimits, // K8S003: pod validation of requests and limits
+		PodTemplateRules,     // K8S007: pod validation of containers, ports, env, mounts, probes
+		ServiceRules,         // K8S008: Service validation
+		WorkloadRules,        // K8S009: apps validation of Deployments and other workloads
 		GitOpsSchema,         // GO002: Flux's and Argo CD's CRDs
 		DeploymentSelector,   // WL003: apps validation of selector against template labels
 	}

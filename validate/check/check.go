@@ -195,6 +195,7 @@ func All() []*Check {
 		PinnedImages, OverlayPinsBaseImages, RouteDestinationPort, EntryPointPaths, GitOpsSchema, RepoURLs, UndeployedOverlay,
 		PlaintextSecret, RemoteReference, IstioMetadata, ServicePortProtocol, RouteConflicts, GatewayConflicts,
 		ProbePort, RequestsWithinLimits, RouteProtocol,
+		PodTemplateRules, ServiceRules, WorkloadRules,
 	}
 	sort.Slice(all, func(i, j int) bool { return all[i].Code < all[j].Code })
 	return all
