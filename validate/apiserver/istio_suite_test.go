@@ -95,3 +95,25 @@ func add(t *testing.T, tree *render.Tree, rel, data string) {
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }
+
+// fixtureTree makes each YAML file of dir the only resource of an overlay
+// named after it, as validate/check's TestServerRules renders them.
+func fixtureTree(t *testing.T, dir string) *render.Tree {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join(dir, "*.yaml"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no fixtures in %s: %v", dir, err)
+	}
+	tree := render.NewTree(dir)
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		name := filepath.Base(f)
+		target := path.Join("overlays", strings.TrimSuffix(name, ".yaml"))
+		add(t, tree, path.Join(target, name), string(data))
+		add(t, tree, path.Join(target, "kustomization.yaml"), "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - "+name+"\n")
+	}
+	return tree
+}
