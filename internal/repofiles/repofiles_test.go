@@ -97,6 +97,7 @@ func TestRenovateBumpsDevOnly(t *testing.T) {
 		PackageRules []struct {
 			MatchFileNames []string `json:"matchFileNames"`
 			Enabled        *bool    `json:"enabled"`
+			GroupName      string   `json:"groupName"`
 		} `json:"packageRules"`
 	}
 	if err := json.Unmarshal(data, &cfg); err != nil {
@@ -126,8 +127,16 @@ func TestRenovateBumpsDevOnly(t *testing.T) {
 		}
 	}
 	rules := cfg.PackageRules
-	if len(rules) != 2 || rules[0].Enabled == nil || *rules[0].Enabled || rules[1].Enabled == nil || !*rules[1].Enabled ||
+	if len(rules) != 3 || rules[0].Enabled == nil || *rules[0].Enabled || rules[1].Enabled == nil || !*rules[1].Enabled ||
 		len(rules[1].MatchFileNames) != 1 || rules[1].MatchFileNames[0] != "overlays/dev/kustomization.yaml" {
-		t.Errorf("package rules must disable everything, then enable overlays/dev/kustomization.yaml: %+v", rules)
+		t.Errorf("package rules must disable everything, then enable overlays/dev/kustomization.yaml, then the oracle's tools: %+v", rules)
+	}
+	// The API server oracle's module: every k8s.io and etcd version in one group.
+	if len(rules) == 3 && (rules[2].Enabled == nil || !*rules[2].Enabled || len(rules[2].MatchFileNames) != 1 ||
+		rules[2].MatchFileNames[0] != "tools/kube/go.mod" || rules[2].GroupName == "") {
+		t.Errorf("the third package rule must group tools/kube/go.mod's updates: %+v", rules[2])
+	}
+	if _, err := os.Stat(filepath.Join(root, "tools/kube/go.mod")); err != nil {
+		t.Errorf("renovate.json groups tools/kube/go.mod: %v", err)
 	}
 }
