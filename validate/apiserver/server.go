@@ -84,20 +84,22 @@ type process struct {
 // Start runs etcd, then kube-apiserver, and waits until the API server's
 // /readyz answers ok. On failure it stops whatever it started and returns
 // one line naming the process, the cause and the tail of its log.
-func Start(ctx context.Context, bins Binaries, opts Options) (s *Server, err error) {
+func Start(ctx context.Context, bins Binaries, opts Options) (*Server, error) {
+	s := &Server{}
+	if err := s.start(ctx, bins, opts); err != nil {
+		s.Stop()
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *Server) start(ctx context.Context, bins Binaries, opts Options) error {
 	if opts.Timeout == 0 {
 		opts.Timeout = time.Minute
 	}
-	s = &Server{}
-	defer func() {
-		if err != nil {
-			s.Stop()
-			s = nil
-		}
-	}()
 	ports, err := freePorts(3)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	etcdURL := "http://127.0.0.1:" + strconv.Itoa(ports[0])
 	peerURL := "http://127.0.0.1:" + strconv.Itoa(ports[1])
@@ -111,15 +113,15 @@ func Start(ctx context.Context, bins Binaries, opts Options) (s *Server, err err
 		"--log-level=warn",
 	)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if err := waitReady(ctx, s.etcd, opts.Timeout, http.DefaultClient, etcdURL+"/health", ""); err != nil {
-		return nil, err
+		return err
 	}
 
 	files, err := writeCredentials(opts.Dir)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	s.token, s.caPEM = files.token, files.caPEM
 	s.URL = "https://127.0.0.1:" + strconv.Itoa(ports[2])
@@ -140,16 +142,16 @@ func Start(ctx context.Context, bins Binaries, opts Options) (s *Server, err err
 	}
 	s.apiserver, err = startProcess(bins.KubeAPIServer, opts.Dir, "kube-apiserver", append(args, opts.APIServerArgs...)...)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	client, err := rest.HTTPClientFor(s.RESTConfig())
 	if err != nil {
-		return nil, fmt.Errorf("kube-apiserver client: %w", err)
+		return fmt.Errorf("kube-apiserver client: %w", err)
 	}
 	if err := waitReady(ctx, s.apiserver, opts.Timeout, client, s.URL+"/readyz", s.token); err != nil {
-		return nil, err
+		return err
 	}
-	return s, nil
+	return nil
 }
 
 // RESTConfig returns a client configuration for the server, authenticated

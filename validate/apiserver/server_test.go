@@ -69,3 +69,22 @@ func processesUsing(t *testing.T, dir string) []string {
 	}
 	return out
 }
+
+// TestStartStopsEtcdWhenKubeAPIServerCannotRun: etcd is up when
+// kube-apiserver fails to start at all; Start stops etcd before it returns.
+func TestStartStopsEtcdWhenKubeAPIServerCannotRun(t *testing.T) {
+	bins := binaries(t)
+	dir := t.TempDir()
+	bins.KubeAPIServer = filepath.Join(dir, "no-such-kube-apiserver")
+	_, err := Start(context.Background(), bins, Options{Dir: dir})
+	if err == nil {
+		t.Fatal("Start succeeded without a kube-apiserver binary")
+	}
+	want := "start kube-apiserver: fork/exec " + bins.KubeAPIServer + ": no such file or directory"
+	if err.Error() != want {
+		t.Errorf("error = %q, want %q", err, want)
+	}
+	if left := processesUsing(t, dir); len(left) > 0 {
+		t.Errorf("processes left behind: %s", strings.Join(left, "; "))
+	}
+}
