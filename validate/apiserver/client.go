@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -139,7 +140,16 @@ func (c *Client) DryRun(ctx context.Context, obj *unstructured.Unstructured, mod
 		}
 		return fmt.Errorf("map %s: %w", gvk, err)
 	}
-	obj = obj.DeepCopy()
+	// A copy in the API machinery's JSON form (whole numbers as int64):
+	// objects decoded elsewhere may hold Go ints, which it cannot copy.
+	raw, err := json.Marshal(obj.Object)
+	if err != nil {
+		return fmt.Errorf("encode %s %s: %w", gvk.Kind, obj.GetName(), err)
+	}
+	obj = &unstructured.Unstructured{}
+	if err := obj.UnmarshalJSON(raw); err != nil {
+		return fmt.Errorf("encode %s: %w", gvk.Kind, err)
+	}
 	var res dynamic.ResourceInterface = c.dynamic.Resource(mapping.Resource)
 	if mapping.Scope.Name() == meta.RESTScopeNameNamespace {
 		if obj.GetNamespace() == "" {

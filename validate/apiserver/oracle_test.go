@@ -64,7 +64,9 @@ func (o *oracle) judge(t *testing.T, tree *render.Tree) map[objectKey]*judgement
 		get(objectKey{f.Target, f.Resource}).validator = append(get(objectKey{f.Target, f.Resource}).validator, f.Code+" "+f.Message)
 	}
 	for _, tg := range res.Targets {
-		r, err := render.Render(tree, tg)
+		// RunTree prepared the target; preparing a Flux folder again
+		// would count the kustomization it generated as a manifest.
+		r, err := render.Build(tree, tg)
 		if err != nil {
 			// Nothing to send to the server; the validator must have said why.
 			if !reported(res.Findings, tg.Dir) {
