@@ -31,8 +31,9 @@ $(FORK): $(GO_SOURCES)
 init: $(FORK) ## Make the fork yours: REPO=git-url REGISTRY=host[:port]/path/name DOMAIN=dns-suffix (any of them; DRY_RUN=1 writes nothing)
 	@$(FORK) $(if $(REPO),--repo "$(REPO)") $(if $(REGISTRY),--registry "$(REGISTRY)") $(if $(DOMAIN),--domain "$(DOMAIN)") $(if $(DRY_RUN),--dry-run)
 
-validate: $(VALIDATE) ## Render every overlay and cluster entry point offline and check them (OUTPUT=text|json|github|sarif)
+validate: $(VALIDATE) ## Render every overlay and cluster entry point offline and check them (OUTPUT=text|json|github|sarif) [CLUSTER=kubeconfig context: then dry-run every object there]
 	$(VALIDATE) -o $(OUTPUT) .
+	$(if $(CLUSTER),go run ./cmd/dryrun --context "$(CLUSTER)" .)
 
 # The API server oracle's programs, pinned in their own module (tools/kube)
 # so that k8s.io/kubernetes never enters go.mod.
