@@ -136,7 +136,7 @@ func (c *Client) DryRun(ctx context.Context, obj *unstructured.Unstructured, mod
 	mapping, err := c.mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
 	if err != nil {
 		if meta.IsNoMatchError(err) {
-			return fmt.Errorf("the server does not serve %s", gvk)
+			return &NotServedError{GVK: gvk}
 		}
 		return fmt.Errorf("map %s: %w", gvk, err)
 	}
@@ -193,6 +193,12 @@ func refusal(err error) error {
 	}
 	return &TransportError{Err: err}
 }
+
+// NotServedError is an object of a kind the server does not serve: no CRD
+// installed for it, or an apiVersion it does not know.
+type NotServedError struct{ GVK schema.GroupVersionKind }
+
+func (e *NotServedError) Error() string { return "the server does not serve " + e.GVK.String() }
 
 // TransportError is a dry-run that got no answer from the server.
 type TransportError struct{ Err error }

@@ -19,6 +19,7 @@ func TestServerRules(t *testing.T) {
 	tests := map[string]struct{ code, message string }{
 		"deployment-valid.yaml":       {},
 		"service-valid.yaml":          {},
+		"unknown-kind-valid.yaml":     {},
 		"pull-policy.yaml":            {"K8S007", `spec.template.spec.containers[0].imagePullPolicy: Unsupported value: "Sometimes": supported values: "Always", "IfNotPresent", "Never"`},
 		"container-port.yaml":         {"K8S007", `spec.template.spec.containers[0].ports[0].containerPort: Invalid value: 80800: must be between 1 and 65535, inclusive`},
 		"deployment-replicas.yaml":    {"K8S009", `spec.replicas: Invalid value: -1: must be greater than or equal to 0`},
