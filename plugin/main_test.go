@@ -2,6 +2,8 @@ package main
 
 import (
 	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -176,5 +178,29 @@ func TestRejectsBadConfig(t *testing.T) {
 				}
 			})
 		})
+	}
+}
+
+// TestBadPluginWasmFails: a PLUGIN_WASM that names a missing or invalid file
+// fails the wasm half, never skips it. It reruns this test binary on one test
+// with such a PLUGIN_WASM.
+func TestBadPluginWasmFails(t *testing.T) {
+	if os.Getenv("PLUGIN_WASM_CHILD") != "" {
+		t.Skip("inside the child run")
+	}
+	invalid := filepath.Join(t.TempDir(), "plugin.wasm")
+	if err := os.WriteFile(invalid, []byte("not wasm"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, wasm := range []string{filepath.Join(t.TempDir(), "missing.wasm"), invalid} {
+		cmd := exec.Command(os.Args[0], "-test.run=^TestReplacesUpstreamHeader$", "-test.v")
+		cmd.Env = append(os.Environ(), "PLUGIN_WASM="+wasm, "PLUGIN_WASM_CHILD=1")
+		out, err := cmd.CombinedOutput()
+		if err == nil {
+			t.Errorf("PLUGIN_WASM=%s: the tests passed:\n%s", wasm, out)
+		}
+		if !strings.Contains(string(out), "--- FAIL: TestReplacesUpstreamHeader/wasm") || strings.Contains(string(out), "--- SKIP") {
+			t.Errorf("PLUGIN_WASM=%s: want the wasm half to fail, not skip:\n%s", wasm, out)
+		}
 	}
 }
