@@ -16,6 +16,7 @@ import (
 	"strings"
 
 	"meshops.dev/meshops/validate/check"
+	"meshops.dev/meshops/validate/mesh"
 	"meshops.dev/meshops/validate/pipeline"
 	"meshops.dev/meshops/validate/report"
 )
@@ -28,7 +29,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("validate", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	format := fs.String("o", "text", "output format: "+strings.Join(report.Formats, ", ")+" (with --list-checks: text or markdown)")
-	rootNS := fs.String("root-namespace", "istio-system", "Istio's root namespace: a WasmPlugin there may select workloads in any namespace")
+	rootNS := fs.String("root-namespace", "", "Istio's root namespace, where a WasmPlugin may select workloads in any namespace (default: platform.yaml's meshConfig.rootNamespace, else istio-system)")
+	version := fs.Bool("version", false, "print the Istio release whose istiod code the validator runs, and exit")
 	listChecks := fs.Bool("list-checks", false, "print every check with its code, severity and rationale, and exit")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: go run ./validate [flags] [repo-root]\n\n"+
@@ -42,6 +44,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 			return 0
 		}
 		return 2
+	}
+	if *version {
+		fmt.Fprintln(stdout, "meshops validate, speaking for "+mesh.Describe())
+		return 0
 	}
 	checks := check.All()
 	if *listChecks {

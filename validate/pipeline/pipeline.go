@@ -12,13 +12,17 @@ import (
 	"meshops.dev/meshops/validate/gitops"
 	"meshops.dev/meshops/validate/index"
 	"meshops.dev/meshops/validate/istio"
+	"meshops.dev/meshops/validate/mesh"
 	"meshops.dev/meshops/validate/render"
 )
 
 // Options configure a run.
 type Options struct {
-	// RootNamespace is Istio's root namespace.
+	// RootNamespace is Istio's root namespace; "" takes platform.yaml's
+	// meshConfig.rootNamespace (istio-system by default).
 	RootNamespace string
+	// NoMesh skips asking istiod's code (validate/mesh) about the targets.
+	NoMesh bool
 	// Checks to run; nil means check.All().
 	Checks []*check.Check
 }
@@ -68,7 +72,17 @@ func RunTree(tree *render.Tree, opts Options) (*Result, error) {
 	if checks == nil {
 		checks = check.All()
 	}
+	platform, err := mesh.LoadPlatform(tree)
+	if err != nil {
+		return nil, err
+	}
 	env := &check.Env{RootNamespace: opts.RootNamespace, Tree: tree}
+	if env.RootNamespace == "" {
+		env.RootNamespace = platform.RootNamespace()
+	}
+	if !opts.NoMesh {
+		env.Mesh = mesh.NewSession(platform)
+	}
 	repo := &check.Repo{Tree: tree, Failed: map[string]error{}}
 
 	var remote []check.Finding
@@ -130,6 +144,7 @@ func RunTree(tree *render.Tree, opts Options) (*Result, error) {
 					continue
 				}
 				indexes[i] = index.New(res)
+				_, _ = env.Mesh.Answer(indexes[i]) // ask istiod on this worker; the checks read the answer
 				rendered <- indexes[i]
 			}
 		}()
