@@ -11,6 +11,7 @@ import (
 	yaml "go.yaml.in/yaml/v3"
 	meshconfig "istio.io/api/mesh/v1alpha1"
 	"istio.io/istio/pkg/config/mesh"
+	"istio.io/istio/pkg/util/protomarshal"
 	"k8s.io/apimachinery/pkg/util/validation"
 
 	"meshops.dev/meshops/validate/render"
@@ -180,6 +181,11 @@ func ParsePlatform(file string, data []byte) (*Platform, error) {
 		out, err := yaml.Marshal(&raw.MeshConfig)
 		if err != nil {
 			return nil, fail(raw.MeshConfig.Line, "meshConfig: %v", err)
+		}
+		// Istio's own reader ignores unknown fields; a misspelt setting must
+		// not silently fall back to the default, so decode strictly first.
+		if err := protomarshal.ApplyYAMLStrict(string(out), &meshconfig.MeshConfig{}); err != nil {
+			return nil, fail(raw.MeshConfig.Line, "meshConfig: %s", oneLine(err.Error()))
 		}
 		m, err := mesh.ApplyMeshConfigDefaults(string(out))
 		if err != nil {
