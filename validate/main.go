@@ -30,6 +30,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	format := fs.String("o", "text", "output format: "+strings.Join(report.Formats, ", ")+" (with --list-checks: text or markdown)")
 	rootNS := fs.String("root-namespace", "", "Istio's root namespace, where a WasmPlugin may select workloads in any namespace (default: platform.yaml's meshConfig.rootNamespace, else istio-system)")
+	meshScope := fs.String("mesh", pipeline.MeshSynced, "which targets istiod's code is asked about: synced (the overlays clusters/ syncs; every target if it syncs none), all, or off")
 	version := fs.Bool("version", false, "print the Istio release whose istiod code the validator runs, and exit")
 	listChecks := fs.Bool("list-checks", false, "print every check with its code, severity and rationale, and exit")
 	fs.Usage = func() {
@@ -57,6 +58,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 		return 0
 	}
+	if *meshScope != pipeline.MeshSynced && *meshScope != pipeline.MeshAll && *meshScope != pipeline.MeshOff {
+		fmt.Fprintf(stderr, "validate: --mesh %q: synced, all or off\n", *meshScope)
+		return 2
+	}
 	if fs.NArg() > 1 {
 		fmt.Fprintln(stderr, "validate: at most one repo-root argument")
 		return 2
@@ -69,7 +74,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "validate:", err)
 		return 2
 	}
-	res, err := pipeline.Run(root, pipeline.Options{RootNamespace: *rootNS, Checks: checks})
+	res, err := pipeline.Run(root, pipeline.Options{RootNamespace: *rootNS, Checks: checks, Mesh: *meshScope})
 	if err != nil {
 		fmt.Fprintln(stderr, "validate:", oneLine(err.Error()))
 		return 2

@@ -170,3 +170,17 @@ func TestChanges(t *testing.T) {
 		t.Errorf("no change: %q", got)
 	}
 }
+
+// BenchmarkExplainDev is make explain ENV=dev on the shipped repository,
+// warm: load, render, ask istiod, run the plugin.
+func BenchmarkExplainDev(b *testing.B) {
+	for b.Loop() {
+		tree, err := render.LoadDir("../..")
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := Environment(tree, "dev"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -10,8 +10,11 @@ import (
 // check that needs it. It is safe for concurrent use.
 type Session struct {
 	Analyzer *Analyzer
-	mu       sync.Mutex
-	answers  map[*index.Index]*outcome
+	// Only, when set, limits the targets asked about to the directories it
+	// accepts; the others get no answer (nil, nil).
+	Only    func(dir string) bool
+	mu      sync.Mutex
+	answers map[*index.Index]*outcome
 }
 
 type outcome struct {
@@ -28,7 +31,7 @@ func NewSession(p *Platform) *Session {
 // Answer returns istiod's answer for ix: nil and no error when the target
 // renders nothing istiod would look at, an *InternalError when pilot failed.
 func (s *Session) Answer(ix *index.Index) (*Answer, error) {
-	if s == nil || !Relevant(ix) {
+	if s == nil || (s.Only != nil && !s.Only(ix.Target.Dir)) || !Relevant(ix) {
 		return nil, nil
 	}
 	s.mu.Lock()

@@ -21,8 +21,9 @@ type Options struct {
 	// RootNamespace is Istio's root namespace; "" takes platform.yaml's
 	// meshConfig.rootNamespace (istio-system by default).
 	RootNamespace string
-	// NoMesh skips asking istiod's code (validate/mesh) about the targets.
-	NoMesh bool
+	// Mesh is which targets istiod's code (validate/mesh) is asked about:
+	// MeshSynced (the default, ""), MeshAll or MeshOff.
+	Mesh string
 	// Checks to run; nil means check.All().
 	Checks []*check.Check
 }
@@ -80,8 +81,11 @@ func RunTree(tree *render.Tree, opts Options) (*Result, error) {
 	if env.RootNamespace == "" {
 		env.RootNamespace = platform.RootNamespace()
 	}
-	if !opts.NoMesh {
+	if opts.Mesh != MeshOff {
 		env.Mesh = mesh.NewSession(platform)
+		if synced := syncedDirs(tree); opts.Mesh != MeshAll && len(synced) > 0 {
+			env.Mesh.Only = func(dir string) bool { return synced[dir] }
+		}
 	}
 	repo := &check.Repo{Tree: tree, Failed: map[string]error{}}
 
