@@ -5,12 +5,13 @@ SHELL := /bin/bash
 BIN        := bin
 VALIDATE   := $(BIN)/validate
 ROLLOUT    := $(BIN)/rollout
+EXPLAIN    := $(BIN)/explain
 FORK       := $(BIN)/fork
 GO_SOURCES := $(shell find validate plugin internal cmd -name '*.go' -not -path '*/testdata/*') go.mod go.sum plugin/go.mod plugin/go.sum validate/istio/crds.gen.yaml $(wildcard validate/gitops/crds/*.yaml)
 OUTPUT     ?= text
 WASM       ?= plugin.wasm
 
-.PHONY: help init validate test kube-tools plugin image push bump promote diff bench fmt lint
+.PHONY: help init validate test kube-tools plugin image push bump promote diff explain bench fmt lint
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-9s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -24,6 +25,9 @@ $(VALIDATE): $(GO_SOURCES)
 
 $(ROLLOUT): $(GO_SOURCES)
 	go build -o $@ ./cmd/rollout
+
+$(EXPLAIN): $(GO_SOURCES)
+	go build -o $@ ./cmd/explain
 
 $(FORK): $(GO_SOURCES)
 	go build -o $@ ./cmd/fork
@@ -70,6 +74,9 @@ promote: $(ROLLOUT) ## Copy every pinned image from one overlay to another: FROM
 
 diff: $(ROLLOUT) ## What the work tree changes in each environment's manifests [BASE=git-ref, default: merge base with main]
 	@$(ROLLOUT) diff $(if $(BASE),--base "$(BASE)")
+
+explain: $(EXPLAIN) ## What the mesh does with one environment, as istiod answers it: ENV=dev [OUTPUT=text|json]
+	@$(EXPLAIN) -o $(if $(filter json,$(OUTPUT)),json,text) "$(ENV)"
 
 bench: ## Benchmark the validator against the kustomize CLI on generated overlays
 	go test -run '^$$' -bench . -benchtime 1x ./validate/bench/

@@ -11,6 +11,7 @@ import (
 	"github.com/tetratelabs/proxy-wasm-go-sdk/proxywasm/types"
 
 	"meshops.dev/meshops/plugin/config/configtest"
+	"meshops.dev/meshops/plugin/filter"
 )
 
 // vmTest runs f twice: against the plugin compiled by the Go toolchain, and
@@ -18,7 +19,7 @@ import (
 // same proxy-wasm ABI Envoy uses (wazero).
 func vmTest(t *testing.T, f func(*testing.T, types.VMContext)) {
 	t.Helper()
-	t.Run("go", func(t *testing.T) { f(t, &vmContext{}) })
+	t.Run("go", func(t *testing.T) { f(t, filter.NewVMContext()) })
 	t.Run("wasm", func(t *testing.T) {
 		path := os.Getenv("PLUGIN_WASM")
 		if path == "" {

@@ -16,6 +16,7 @@ import (
 	"strings"
 
 	"meshops.dev/meshops/validate/check"
+	"meshops.dev/meshops/validate/mesh"
 	"meshops.dev/meshops/validate/pipeline"
 	"meshops.dev/meshops/validate/report"
 )
@@ -28,7 +29,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("validate", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	format := fs.String("o", "text", "output format: "+strings.Join(report.Formats, ", ")+" (with --list-checks: text or markdown)")
-	rootNS := fs.String("root-namespace", "istio-system", "Istio's root namespace: a WasmPlugin there may select workloads in any namespace")
+	rootNS := fs.String("root-namespace", "", "Istio's root namespace, where a WasmPlugin may select workloads in any namespace (default: platform.yaml's meshConfig.rootNamespace, else istio-system)")
+	meshScope := fs.String("mesh", pipeline.MeshSynced, "which targets istiod's code is asked about: synced (the overlays clusters/ syncs; every target if it syncs none), all, or off")
+	version := fs.Bool("version", false, "print the Istio release whose istiod code the validator runs, and exit")
 	listChecks := fs.Bool("list-checks", false, "print every check with its code, severity and rationale, and exit")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: go run ./validate [flags] [repo-root]\n\n"+
@@ -43,6 +46,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 		return 2
 	}
+	if *version {
+		fmt.Fprintln(stdout, "meshops validate, speaking for "+mesh.Describe())
+		return 0
+	}
 	checks := check.All()
 	if *listChecks {
 		if err := report.WriteChecks(stdout, *format, checks); err != nil {
@@ -50,6 +57,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 			return 2
 		}
 		return 0
+	}
+	if *meshScope != pipeline.MeshSynced && *meshScope != pipeline.MeshAll && *meshScope != pipeline.MeshOff {
+		fmt.Fprintf(stderr, "validate: --mesh %q: synced, all or off\n", *meshScope)
+		return 2
 	}
 	if fs.NArg() > 1 {
 		fmt.Fprintln(stderr, "validate: at most one repo-root argument")
@@ -63,7 +74,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "validate:", err)
 		return 2
 	}
-	res, err := pipeline.Run(root, pipeline.Options{RootNamespace: *rootNS, Checks: checks})
+	res, err := pipeline.Run(root, pipeline.Options{RootNamespace: *rootNS, Checks: checks, Mesh: *meshScope})
 	if err != nil {
 		fmt.Fprintln(stderr, "validate:", oneLine(err.Error()))
 		return 2

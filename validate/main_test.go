@@ -7,6 +7,8 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	"meshops.dev/meshops/validate/mesh"
 )
 
 var update = flag.Bool("update", false, "rewrite README.md's check table from --list-checks")
@@ -51,7 +53,7 @@ func TestExitCodes(t *testing.T) {
 		code int
 		out  string
 	}{
-		{[]string{".."}, 0, "9 targets rendered: 0 errors, 0 warnings"},
+		{[]string{".."}, 0, "9 targets rendered: 0 errors, 0 warnings (Istio " + mesh.Version + ")"},
 		{[]string{"-o", "json", ".."}, 0, `"errors": 0`},
 		{[]string{"render/testdata/missing"}, 2, `validate: render overlays/dev: overlays/dev/kustomization.yaml: resources[0] "../../base": no such file or directory`},
 		{[]string{"render/testdata/empty"}, 2, "validate: overlays: no environment found"},

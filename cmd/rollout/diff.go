@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"meshops.dev/meshops/internal/renderdiff"
+	"meshops.dev/meshops/validate/explain"
 	"meshops.dev/meshops/validate/render"
 )
 
@@ -55,6 +56,10 @@ func diffCmd(args []string, stdout, stderr io.Writer) int {
 	}
 	if err := renderdiff.Write(stdout, envs); err != nil {
 		fmt.Fprintf(stderr, "rollout diff: %v\n", err)
+		return 2
+	}
+	if err := explain.WriteChanges(stdout, old, cur); err != nil {
+		fmt.Fprintf(stderr, "rollout diff: explain: %v\n", strings.Join(strings.Fields(err.Error()), " "))
 		return 2
 	}
 	return 0

@@ -12,6 +12,7 @@ import (
 	"meshops.dev/meshops/validate/crdschema"
 	"meshops.dev/meshops/validate/index"
 	"meshops.dev/meshops/validate/istio"
+	"meshops.dev/meshops/validate/mesh"
 	"meshops.dev/meshops/validate/render"
 )
 
@@ -94,6 +95,9 @@ type Env struct {
 	GitOps *crdschema.Validator
 	// Tree is the repository the targets were rendered from.
 	Tree *render.Tree
+	// Mesh asks istiod's code about each target (validate/mesh); nil skips
+	// the checks that need its answer, and WP001/WP002 fall back to their rules.
+	Mesh *mesh.Session
 }
 
 // Repo is every rendered target of the repository.
@@ -211,6 +215,7 @@ func All() []*Check {
 		PlaintextSecret, RemoteReference, IstioMetadata, ServicePortProtocol, RouteConflicts, GatewayConflicts,
 		ProbePort, RequestsWithinLimits, RouteProtocol, PluginDigest,
 		PodTemplateRules, ServiceRules, WorkloadRules,
+		InjectionByAnnotation, PluginType, PluginMatch, RouteSubset, RouteReach, GatewaySelector, PilotFailed,
 	}
 	sort.Slice(all, func(i, j int) bool { return all[i].Code < all[j].Code })
 	return all

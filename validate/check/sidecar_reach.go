@@ -11,41 +11,15 @@ var SidecarReach = &Check{
 	Name:     "wasmplugin-workload-without-sidecar",
 	Severity: Error,
 	Summary:  "the workloads a WasmPlugin selects must run an Envoy sidecar",
-	Rationale: "A WasmPlugin runs inside Envoy. A selected pod runs a sidecar only if its namespace has istio-injection=enabled " +
-		"or an istio.io/rev label, or its pod template sets sidecar.istio.io/inject: \"true\", and neither opts out " +
-		"(istio-injection=disabled, sidecar.istio.io/inject: \"false\"). Otherwise the plugin never runs for that workload.",
+	Rationale: "A WasmPlugin runs inside Envoy. Injection is decided as Istio's installation decides it: the webhook istiod's " +
+		"chart installs per revision selects a pod when its namespace has istio-injection=enabled or an istio.io/rev label of an " +
+		"installed revision (platform.yaml), or, in an unlabelled namespace, when the pod template has the *label* " +
+		"sidecar.istio.io/inject: \"true\" or istio.io/rev; then sidecar.istio.io/inject: \"false\" (label, else annotation), hostNetwork " +
+		"or a system namespace opt out. Ambient namespaces run no sidecar. Otherwise the plugin never runs for that workload " +
+		"(an annotation-only request is WP010).",
 }
 
 func init() { SidecarReach.Target = sidecarReach }
-
-const injectKey = "sidecar.istio.io/inject"
-
-// sidecarReason returns why w runs no sidecar and the object to fix (the
-// Namespace or the workload), or "" if it runs one.
-func sidecarReason(ix *index.Index, w index.Workload) (string, *index.Object) {
-	pod := w.Template.Labels[injectKey]
-	if pod == "" {
-		pod = w.Template.Annotations[injectKey] // the older, annotation form
-	}
-	if pod == "false" {
-		return "its pod template sets " + injectKey + ": \"false\"; remove it", w.Object
-	}
-	ns := ix.Namespace(w.Namespace)
-	var nsLabels map[string]string
-	if ns != nil {
-		nsLabels = ns.Labels()
-	}
-	if nsLabels["istio-injection"] == "disabled" {
-		return "namespace " + w.Namespace + " has istio-injection=disabled; set it to enabled", ns
-	}
-	if pod == "true" || nsLabels["istio-injection"] == "enabled" || nsLabels["istio.io/rev"] != "" {
-		return "", nil
-	}
-	if ns == nil {
-		return "namespace " + w.Namespace + " is not rendered in this overlay, so nothing enables injection; set " + injectKey + ": \"true\" on the pod template or deploy the namespace with istio-injection=enabled", w.Object
-	}
-	return "namespace " + w.Namespace + " has neither istio-injection=enabled nor an istio.io/rev label; add istio-injection: enabled", ns
-}
 
 func sidecarReach(ix *index.Index, env *Env) []Finding {
 	c := SidecarReach
@@ -56,9 +30,16 @@ func sidecarReach(ix *index.Index, env *Env) []Finding {
 			continue
 		}
 		for _, w := range matched {
-			if why, culprit := sidecarReason(ix, w); why != "" {
-				out = append(out, c.finding(ix, culprit, "%s selects %s, which runs no Envoy sidecar, so the plugin never runs there: %s", o.String(), w.String(), why))
+			inj := injectionOf(ix, env, w)
+			if inj.Sidecar || inj.AnnotationOnly {
+				continue
 			}
+			culprit, file := w.Object, ix.FieldSource(w.Object, "spec", "template", "metadata")
+			if ns := ix.Namespace(w.Namespace); inj.OnNamespace && ns != nil {
+				culprit, file = ns, ns.Source
+			}
+			out = append(out, c.findingIn(ix, culprit, file, "%s selects %s, which runs no Envoy sidecar, so the plugin never runs there: %s; %s",
+				o.String(), w.String(), inj.Why, inj.Fix))
 		}
 	}
 	return out

@@ -14,7 +14,9 @@ var WasmPluginReach = &Check{
 	Summary:  "a WasmPlugin's selector must match the pod labels of a workload in its namespace",
 	Rationale: "Istio accepts a WasmPlugin whose selector matches nothing and never loads it: the plugin silently does not run. " +
 		"Its matchLabels must be a subset of the pod-template labels of a Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, CronJob or Pod " +
-		"in the same namespace (any namespace for a plugin in Istio's root namespace); an empty selector needs at least one workload there.",
+		"in the same namespace (any namespace for a plugin in Istio's root namespace), or of an ingress gateway platform.yaml declares; " +
+		"an empty selector needs at least one workload there. The answer is istiod's: the validator runs pilot's code on the target and " +
+		"reports a plugin whose filter lands in no listener.",
 }
 
 func init() { WasmPluginReach.Target = wasmPluginReach }
@@ -28,7 +30,7 @@ func selectedWorkloads(ix *index.Index, env *Env, o *index.Object) (selector map
 	}
 	selector = stringMap(mapOf(mapOf(spec, "selector"), "matchLabels"))
 	ns := o.Namespace
-	if ns == env.RootNamespace {
+	if ns == rootNamespace(env) {
 		ns = ""
 	}
 	candidates = ix.Workloads(ns)
@@ -43,13 +45,17 @@ func selectedWorkloads(ix *index.Index, env *Env, o *index.Object) (selector map
 func wasmPluginReach(ix *index.Index, env *Env) []Finding {
 	c := WasmPluginReach
 	var out []Finding
+	ans, _ := env.Mesh.Answer(ix)
 	for _, o := range ix.Kind("WasmPlugin") {
 		selector, matched, candidates, ok := selectedWorkloads(ix, env, o)
 		if !ok || len(matched) > 0 {
 			continue
 		}
+		if ans != nil && (len(ans.Plugins[o.Namespace+"/"+o.Name].Attached) > 0 || len(selectedGateways(env, o, selector)) > 0) {
+			continue // istiod puts it on a gateway
+		}
 		where := "namespace " + o.Namespace
-		if o.Namespace == env.RootNamespace {
+		if o.Namespace == rootNamespace(env) {
 			where = "any namespace"
 		}
 		switch {

@@ -12,13 +12,18 @@ import (
 	"meshops.dev/meshops/validate/gitops"
 	"meshops.dev/meshops/validate/index"
 	"meshops.dev/meshops/validate/istio"
+	"meshops.dev/meshops/validate/mesh"
 	"meshops.dev/meshops/validate/render"
 )
 
 // Options configure a run.
 type Options struct {
-	// RootNamespace is Istio's root namespace.
+	// RootNamespace is Istio's root namespace; "" takes platform.yaml's
+	// meshConfig.rootNamespace (istio-system by default).
 	RootNamespace string
+	// Mesh is which targets istiod's code (validate/mesh) is asked about:
+	// MeshSynced (the default, ""), MeshAll or MeshOff.
+	Mesh string
 	// Checks to run; nil means check.All().
 	Checks []*check.Check
 }
@@ -68,7 +73,20 @@ func RunTree(tree *render.Tree, opts Options) (*Result, error) {
 	if checks == nil {
 		checks = check.All()
 	}
+	platform, err := mesh.LoadPlatform(tree)
+	if err != nil {
+		return nil, err
+	}
 	env := &check.Env{RootNamespace: opts.RootNamespace, Tree: tree}
+	if env.RootNamespace == "" {
+		env.RootNamespace = platform.RootNamespace()
+	}
+	if opts.Mesh != MeshOff {
+		env.Mesh = mesh.NewSession(platform)
+		if synced := syncedDirs(tree); opts.Mesh != MeshAll && len(synced) > 0 {
+			env.Mesh.Only = func(dir string) bool { return synced[dir] }
+		}
+	}
 	repo := &check.Repo{Tree: tree, Failed: map[string]error{}}
 
 	var remote []check.Finding
@@ -130,6 +148,7 @@ func RunTree(tree *render.Tree, opts Options) (*Result, error) {
 					continue
 				}
 				indexes[i] = index.New(res)
+				_, _ = env.Mesh.Answer(indexes[i]) // ask istiod on this worker; the checks read the answer
 				rendered <- indexes[i]
 			}
 		}()

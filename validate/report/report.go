@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"meshops.dev/meshops/validate/check"
+	"meshops.dev/meshops/validate/mesh"
 )
 
 // Formats lists the output formats, for --help.
@@ -44,7 +45,7 @@ func counts(findings []check.Finding) (errors, warnings int) {
 
 func summary(findings []check.Finding, targets int) string {
 	e, w := counts(findings)
-	return fmt.Sprintf("%d targets rendered: %d errors, %d warnings", targets, e, w)
+	return fmt.Sprintf("%d targets rendered: %d errors, %d warnings (Istio %s)", targets, e, w, mesh.Version)
 }
 
 // writeText groups findings by the file to edit.
@@ -86,6 +87,7 @@ func writeJSON(w io.Writer, findings []check.Finding, targets int) error {
 	return enc.Encode(map[string]any{
 		"findings": findings,
 		"summary":  map[string]int{"targets": targets, "errors": e, "warnings": warn},
+		"istio":    mesh.Version,
 	})
 }
 
@@ -171,7 +173,8 @@ func writeSARIF(w io.Writer, findings []check.Finding, checks []*check.Check) er
 		"$schema": "https://json.schemastore.org/sarif-2.1.0.json",
 		"version": "2.1.0",
 		"runs": []any{map[string]any{
-			"tool":    map[string]any{"driver": map[string]any{"name": "meshops-validate", "informationUri": "https://github.com/your-org/meshops", "rules": rules}},
+			"tool": map[string]any{"driver": map[string]any{"name": "meshops-validate", "informationUri": "https://github.com/your-org/meshops", "rules": rules,
+				"properties": map[string]string{"istio": mesh.Version}}},
 			"results": results,
 		}},
 	}

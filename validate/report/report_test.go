@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"meshops.dev/meshops/validate/check"
+	"meshops.dev/meshops/validate/mesh"
 )
 
 var findings = []check.Finding{
@@ -20,7 +21,7 @@ func TestGitHubEscapesWorkflowCommands(t *testing.T) {
 	}
 	want := "::error file=base/wasmplugin/wasmplugin.yaml,line=1,title=WP001::[overlays/dev] WasmPlugin blog/blog-headers: 100%25 wrong,%0Asee: here\n" +
 		"::warning file=overlays/qa/kustomization.yaml,title=GO004::[overlays/qa] not deployed\n" +
-		"3 targets rendered: 1 errors, 1 warnings\n"
+		"3 targets rendered: 1 errors, 1 warnings (Istio " + mesh.Version + ")\n"
 	if b.String() != want {
 		t.Errorf("got\n%s\nwant\n%s", b.String(), want)
 	}
@@ -35,7 +36,7 @@ func TestTextGroupsByFile(t *testing.T) {
 	for _, want := range []string{
 		"base/wasmplugin/wasmplugin.yaml\n  error   WP001  overlays/dev WasmPlugin blog/blog-headers, line 1: 100% wrong,",
 		"\noverlays/qa/kustomization.yaml\n  warning GO004  overlays/qa: not deployed\n",
-		"3 targets rendered: 1 errors, 1 warnings\n",
+		"3 targets rendered: 1 errors, 1 warnings (Istio " + mesh.Version + ")\n",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("text output lacks %q:\n%s", want, out)

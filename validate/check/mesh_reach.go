@@ -1,0 +1,219 @@
+package check
+
+import (
+	"fmt"
+	"strings"
+
+	"meshops.dev/meshops/validate/index"
+	"meshops.dev/meshops/validate/mesh"
+)
+
+// rootNamespace is Istio's root namespace for the run: the platform's
+// meshConfig.rootNamespace when istiod is asked, else the --root-namespace flag.
+func rootNamespace(env *Env) string {
+	if env.RootNamespace != "" {
+		return env.RootNamespace
+	}
+	return env.Mesh.Platform().RootNamespace()
+}
+
+// selectedGateways returns the declared ingress gateways a WasmPlugin's
+// selector reaches: a gateway in the plugin's namespace, or any gateway for
+// a plugin in the root namespace.
+func selectedGateways(env *Env, o *index.Object, selector map[string]string) []mesh.IngressGateway {
+	if env.Mesh == nil {
+		return nil
+	}
+	var out []mesh.IngressGateway
+	for _, g := range env.Mesh.Platform().GatewaysSelected(selector) {
+		if g.Namespace == o.Namespace || o.Namespace == rootNamespace(env) {
+			out = append(out, g)
+		}
+	}
+	return out
+}
+
+// meshWorkload returns istiod's view of a workload, or nil.
+func meshWorkload(ans *mesh.Answer, w index.Workload) *mesh.Workload {
+	if ans == nil {
+		return nil
+	}
+	for _, mw := range ans.Workloads {
+		if mw.Object() == w.Object {
+			return mw
+		}
+	}
+	return nil
+}
+
+// inboundCarries reports whether the workload's inbound HTTP chains run the plugin.
+func inboundCarries(mw *mesh.Workload, key string) bool {
+	for _, c := range mw.Chains {
+		for _, f := range c.Filters {
+			if f.Wasm != nil && f.Wasm.Plugin == key {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func pluginKey(o *index.Object) string { return o.Namespace + "/" + o.Name }
+
+// InjectionByAnnotation catches a sidecar asked for with the annotation.
+var InjectionByAnnotation = &Check{
+	Code:     "WP010",
+	Name:     "wasmplugin-injection-by-annotation",
+	Severity: Error,
+	Summary:  "a workload a WasmPlugin selects asks for its sidecar with the sidecar.istio.io/inject label, not only the annotation",
+	Rationale: "Istio's injection webhook selects pods by label (its objectSelector reads sidecar.istio.io/inject and istio.io/rev " +
+		"labels); in a namespace without istio-injection or istio.io/rev, a pod that sets sidecar.istio.io/inject: \"true\" as an " +
+		"annotation is never sent to the webhook, gets no sidecar, and the plugin never runs. The annotation only opts out.",
+}
+
+// PluginType catches type NETWORK on the HTTP plugin.
+var PluginType = &Check{
+	Code:     "WP011",
+	Name:     "wasmplugin-network-type",
+	Severity: Error,
+	Summary:  "a WasmPlugin running this repository's plugin has type HTTP (or none), not NETWORK",
+	Rationale: "type: NETWORK makes istiod push the plugin as a network filter (envoy.extensions.filters.network.wasm.v3) into TCP " +
+		"filter chains, where Envoy never calls HTTP callbacks: the plugin, which implements only OnHttpResponseHeaders, loads and does " +
+		"nothing. Every WasmPlugin in the repository is taken to run this plugin (as WP005 does).",
+}
+
+// PluginMatch catches a match that selects no traffic the workload serves.
+var PluginMatch = &Check{
+	Code:     "WP012",
+	Name:     "wasmplugin-match-selects-nothing",
+	Severity: Error,
+	Summary:  "a WasmPlugin's match (mode and ports) selects traffic the workloads it reaches serve",
+	Rationale: "istiod attaches a plugin only to listeners whose direction (mode: SERVER is inbound, CLIENT outbound) and port " +
+		"its match selects. A port the workload does not serve, or mode CLIENT for a plugin meant to change the responses a workload " +
+		"serves, leaves it out of every inbound filter chain: it never sees the requests it was written for. The answer is istiod's listeners.",
+}
+
+func init() {
+	InjectionByAnnotation.Target = injectionByAnnotation
+	PluginType.Target = pluginType
+	PluginMatch.Target = pluginMatch
+}
+
+func injectionByAnnotation(ix *index.Index, env *Env) []Finding {
+	c := InjectionByAnnotation
+	var out []Finding
+	for _, o := range ix.Kind("WasmPlugin") {
+		_, matched, _, ok := selectedWorkloads(ix, env, o)
+		if !ok {
+			continue
+		}
+		for _, w := range matched {
+			inj := injectionOf(ix, env, w)
+			if inj.Sidecar || !inj.AnnotationOnly {
+				continue
+			}
+			file := ix.FieldSource(w.Object, "spec", "template", "metadata", "annotations")
+			out = append(out, c.findingIn(ix, w.Object, file, "%s selects %s, which runs no Envoy sidecar, so the plugin never runs there: %s; %s",
+				o.String(), w.String(), inj.Why, inj.Fix))
+		}
+	}
+	return out
+}
+
+// injectionOf is istiod's injection decision for w: from the answer when
+// there is one, else computed with the same rules.
+func injectionOf(ix *index.Index, env *Env, w index.Workload) mesh.Injection {
+	ans, _ := env.Mesh.Answer(ix)
+	if mw := meshWorkload(ans, w); mw != nil {
+		return mw.Injection
+	}
+	ns := w.Namespace
+	var nsLabels map[string]string
+	if o := ix.Namespace(ns); o != nil {
+		nsLabels = o.Labels()
+	}
+	return mesh.Inject(env.Mesh.Platform().Revisions, ns, nsLabels, w.Template.Labels, w.Template.Annotations, w.Template.Spec.HostNetwork)
+}
+
+func pluginType(ix *index.Index, env *Env) []Finding {
+	c := PluginType
+	var out []Finding
+	ans, _ := env.Mesh.Answer(ix)
+	for _, o := range ix.Kind("WasmPlugin") {
+		network := strings.EqualFold(str(o.Spec(), "type"), "NETWORK")
+		where := ""
+		if ans != nil {
+			if p := ans.Plugins[pluginKey(o)]; p != nil && p.Network {
+				network = true
+				where = fmt.Sprintf(" (istiod puts it in the network filters of %s)", strings.Join(p.Attached, ", "))
+			}
+		}
+		if !network {
+			continue
+		}
+		out = append(out, c.findingIn(ix, o, ix.FieldSource(o, "spec", "type"),
+			"type: NETWORK runs the plugin as a TCP network filter%s, where Envoy never calls its HTTP callbacks, so it sets no header; set type: HTTP or drop the field", where))
+	}
+	return out
+}
+
+func pluginMatch(ix *index.Index, env *Env) []Finding {
+	c := PluginMatch
+	ans, err := env.Mesh.Answer(ix)
+	if ans == nil || err != nil {
+		return nil
+	}
+	var out []Finding
+	for _, o := range ix.Kind("WasmPlugin") {
+		if strings.EqualFold(str(o.Spec(), "type"), "NETWORK") || len(listOf(o.Spec(), "match")) == 0 {
+			continue // WP011; without match every listener is selected
+		}
+		_, matched, _, ok := selectedWorkloads(ix, env, o)
+		if !ok {
+			continue
+		}
+		for _, w := range matched {
+			mw := meshWorkload(ans, w)
+			if mw == nil || !mw.Sidecar || inboundCarries(mw, pluginKey(o)) {
+				continue
+			}
+			var ports []string
+			for _, ch := range mw.Chains {
+				ports = append(ports, ch.Name)
+			}
+			out = append(out, c.findingIn(ix, o, ix.FieldSource(o, "spec", "match"),
+				"match %s selects none of the inbound traffic of %s (istiod's inbound HTTP filter chains: %s), so the plugin never sees the requests %s serves; match mode SERVER (or omit mode) and a port it serves, or drop match",
+				formatMatch(listOf(o.Spec(), "match")), w.String(), orNone(ports), w.String()))
+		}
+	}
+	return out
+}
+
+func formatMatch(match []any) string {
+	var parts []string
+	for _, m := range match {
+		mm, _ := m.(map[string]any)
+		mode := str(mm, "mode")
+		if mode == "" {
+			mode = "CLIENT_AND_SERVER"
+		}
+		var ports []string
+		for _, p := range listOf(mm, "ports") {
+			pm, _ := p.(map[string]any)
+			ports = append(ports, fmt.Sprint(pm["number"]))
+		}
+		s := "{mode: " + mode
+		if len(ports) > 0 {
+			s += ", ports: [" + strings.Join(ports, ", ") + "]"
+		}
+		parts = append(parts, s+"}")
+	}
+	return "[" + strings.Join(parts, ", ") + "]"
+}
+
+func orNone(list []string) string {
+	if len(list) == 0 {
+		return "none"
+	}
+	return strings.Join(list, ", ")
+}

@@ -1,0 +1,247 @@
+package check
+
+import (
+	"fmt"
+	"strings"
+
+	"meshops.dev/meshops/validate/index"
+	"meshops.dev/meshops/validate/mesh"
+)
+
+// RouteSubset catches a route to a subset no DestinationRule defines.
+var RouteSubset = &Check{
+	Code:     "RT008",
+	Name:     "route-to-undefined-subset",
+	Severity: Error,
+	Summary:  "every subset a route sends traffic to is defined by a DestinationRule for its host",
+	Rationale: "istiod builds a cluster per subset a DestinationRule defines; a route to any other subset names a cluster it never " +
+		"pushes, and Envoy answers 503 (cluster not found) for every request on that route. The answer is pilot's: the request is " +
+		"simulated through the ingress gateway and its cluster looked up among the clusters istiod pushes.",
+}
+
+// RouteReach catches a Gateway host that reaches no route or no endpoint.
+var RouteReach = &Check{
+	Code:     "RT009",
+	Name:     "gateway-host-unreachable",
+	Severity: Error,
+	Summary:  "a request to each Gateway host (and each path a bound VirtualService declares) reaches a route, a cluster and an endpoint at the ingress gateway",
+	Rationale: "The API server and istiod accept a Gateway host no VirtualService routes (Envoy answers 404), a path no route " +
+		"matches (404), and a route whose Service has no ready endpoint (503). The validator sends each request through istiod's " +
+		"configuration for the declared ingress gateway (pilot/pkg/simulation) and resolves the cluster's endpoints with istiod's EDS code.",
+}
+
+// GatewaySelector catches a Gateway that selects no ingress gateway.
+var GatewaySelector = &Check{
+	Code:     "RT010",
+	Name:     "gateway-selects-no-ingress",
+	Severity: Error,
+	Summary:  "every networking.istio.io Gateway's selector matches an ingress gateway the clusters run (platform.yaml, else Istio's default profile) or a workload the target renders",
+	Rationale: "A Gateway configures the Envoy pods its selector matches. The gateway deployment is installed outside the " +
+		"repository, so nothing in the cluster complains when the selector matches none: the host silently has no listener. " +
+		"platform.yaml declares each ingress gateway's namespace, labels and ports; without it, Istio's default profile's " +
+		"istio-system/istio-ingressgateway (istio: ingressgateway) is assumed.",
+}
+
+// PilotFailed reports that istiod's code could not answer for a target.
+var PilotFailed = &Check{
+	Code:     "IS004",
+	Name:     "pilot-failed",
+	Severity: Error,
+	Summary:  "istiod's code (pilot) builds the configuration of every target without failing",
+	Rationale: "The WasmPlugin and route checks ask istiod's own code, pinned in go.mod, what it would push. When it fails " +
+		"or panics on a target, those answers are missing and WP001/WP002 fall back to the validator's rules; the failure is " +
+		"reported instead of crashing the run. It usually means an input pilot cannot handle or a bug to report.",
+}
+
+func init() {
+	RouteSubset.Target = routeSubset
+	RouteReach.Target = routeReach
+	GatewaySelector.Target = gatewaySelector
+	PilotFailed.Target = pilotFailed
+}
+
+// gatewayRoutes returns every simulated request of the target's answer.
+func gatewayRoutes(ix *index.Index, env *Env) []struct {
+	gw *mesh.Gateway
+	r  *mesh.Route
+} {
+	ans, err := env.Mesh.Answer(ix)
+	if ans == nil || err != nil {
+		return nil
+	}
+	var out []struct {
+		gw *mesh.Gateway
+		r  *mesh.Route
+	}
+	for _, g := range ans.Gateways {
+		for _, r := range g.Routes {
+			out = append(out, struct {
+				gw *mesh.Gateway
+				r  *mesh.Route
+			}{g, r})
+		}
+	}
+	return out
+}
+
+func routeSubset(ix *index.Index, env *Env) []Finding {
+	c := RouteSubset
+	var out []Finding
+	seen := map[string]bool{}
+	for _, gr := range gatewayRoutes(ix, env) {
+		r := gr.r
+		if !r.ClusterMissing || r.Subset == "" || seen[r.Cluster] {
+			continue
+		}
+		seen[r.Cluster] = true
+		_, _, host, port := splitCluster(r.Cluster)
+		o := r.VirtualService
+		if o == nil {
+			o = routeOwner(ix, r)
+		}
+		if o == nil {
+			continue
+		}
+		out = append(out, c.findingIn(ix, o, ix.FieldSource(o, "spec", "http"),
+			"a request to %s%s through %s is routed to subset %q of %s (port %s), which no DestinationRule defines: istiod pushes no cluster %s and Envoy answers 503; define the subset in a DestinationRule for %s or drop subset from the route",
+			r.Host, r.Path, gr.gw.Name, r.Subset, host, port, r.Cluster, host))
+	}
+	return out
+}
+
+// routeOwner finds a VirtualService that routes r's host.
+func routeOwner(ix *index.Index, r *mesh.Route) *index.Object {
+	for _, vs := range ix.Kind("VirtualService") {
+		for _, h := range listOf(vs.Spec(), "hosts") {
+			if h == r.Host {
+				return vs
+			}
+		}
+	}
+	return nil
+}
+
+func splitCluster(name string) (dir, subset, host, port string) {
+	parts := strings.SplitN(name, "|", 4)
+	if len(parts) != 4 {
+		return "", "", name, ""
+	}
+	return parts[0], parts[2], parts[3], parts[1]
+}
+
+func routeReach(ix *index.Index, env *Env) []Finding {
+	c := RouteReach
+	var out []Finding
+	for _, gr := range gatewayRoutes(ix, env) {
+		r := gr.r
+		switch {
+		case r.Error != "":
+			o := r.VirtualService
+			msg := fmt.Sprintf("a request to http://%s%s (port %d) at %s matches no route (%s): Envoy answers 404", r.Host, r.Path, r.Port, gr.gw.Name, r.Error)
+			if o == nil {
+				o = serverOwner(gr.gw, r.Host)
+				if o == nil {
+					continue
+				}
+				out = append(out, c.findingIn(ix, o, ix.FieldSource(o, "spec", "servers"), "%s; bind a VirtualService for host %s to Gateway %s, or drop the host from the Gateway", msg, r.Host, o.Name))
+				continue
+			}
+			out = append(out, c.findingIn(ix, o, ix.FieldSource(o, "spec", "http"), "%s; make a route of %s match it", msg, o.String()))
+		case r.Cluster != "" && !r.ClusterMissing && len(r.Endpoints) == 0:
+			_, _, host, port := splitCluster(r.Cluster)
+			o := r.VirtualService
+			if o == nil {
+				o = routeOwner(ix, r)
+			}
+			svc := clusterService(ix, host)
+			if svc != nil {
+				o = svc
+			}
+			if o == nil {
+				continue
+			}
+			out = append(out, c.finding(ix, o, "a request to http://%s%s at %s is routed to %s port %s, which has no ready endpoint in istiod's view: Envoy answers 503; make the Service's selector and targetPort match a workload's pod labels and container ports",
+				r.Host, r.Path, gr.gw.Name, host, port))
+		}
+	}
+	return out
+}
+
+// clusterService finds the Service of a cluster host (name.namespace.svc.<domain>).
+func clusterService(ix *index.Index, host string) *index.Object {
+	parts := strings.Split(host, ".")
+	if len(parts) < 3 || parts[2] != "svc" {
+		return nil
+	}
+	return ix.Get("Service", parts[1], parts[0])
+}
+
+func serverOwner(gw *mesh.Gateway, host string) *index.Object {
+	for _, s := range gw.Servers {
+		for _, h := range s.Hosts {
+			if _, name, ok := strings.Cut(h, "/"); ok {
+				h = name
+			}
+			if h == host {
+				return s.Gateway
+			}
+		}
+	}
+	return nil
+}
+
+func gatewaySelector(ix *index.Index, env *Env) []Finding {
+	c := GatewaySelector
+	if env.Mesh == nil {
+		return nil
+	}
+	p := env.Mesh.Platform()
+	var out []Finding
+	for _, o := range ix.Kind("Gateway") {
+		if o.Group != "networking.istio.io" {
+			continue
+		}
+		sel := stringMap(mapOf(o.Spec(), "selector"))
+		if len(p.GatewaysSelected(sel)) > 0 {
+			continue
+		}
+		deployed := false
+		for _, w := range ix.Workloads("") {
+			if subset(sel, w.Template.Labels) {
+				deployed = true
+			}
+		}
+		if deployed {
+			continue
+		}
+		var have []string
+		for _, g := range p.IngressGateways {
+			have = append(have, fmt.Sprintf("%s {%s}", g, formatLabels(g.Labels)))
+		}
+		from := "Istio's default profile (no " + mesh.PlatformFile + ")"
+		if p.File != "" {
+			from = p.File
+		}
+		out = append(out, c.findingIn(ix, o, ix.FieldSource(o, "spec", "selector"),
+			"selector {%s} matches no ingress gateway the clusters run: %s declares %s; no Envoy serves this Gateway's hosts. Fix the selector, or declare the gateway in %s",
+			formatLabels(sel), from, orNone(have), mesh.PlatformFile))
+	}
+	return out
+}
+
+func pilotFailed(ix *index.Index, env *Env) []Finding {
+	_, err := env.Mesh.Answer(ix)
+	if err == nil {
+		return nil
+	}
+	c := PilotFailed
+	file := ix.Target.Dir
+	for _, name := range []string{"kustomization.yaml", "kustomization.yml", "Kustomization"} {
+		if env.Tree != nil && env.Tree.Exists(file+"/"+name) {
+			file += "/" + name
+			break
+		}
+	}
+	return []Finding{{Code: c.Code, Severity: c.Severity, Target: ix.Target.Dir, File: file,
+		Message: oneLine(fmt.Sprintf("istiod's code (%s) could not build this target's configuration, so the WasmPlugin and route answers are missing: %v", mesh.Describe(), err))}}
+}
