@@ -145,27 +145,6 @@ func TestBumpRefusesAndLeavesFilesAlone(t *testing.T) {
 	}
 }
 
-func TestBumpRestoresOnFailedValidation(t *testing.T) {
-	repo := copyRepo(t)
-	// A hand edit that breaks dev: the new tag is fine, the overlay is not.
-	file := filepath.Join(repo, "overlays/dev/kustomization.yaml")
-	data, _ := os.ReadFile(file)
-	broken := strings.Replace(string(data), "    count: 1", "    count: 1\nnamespace: web", 1)
-	if err := os.WriteFile(file, []byte(broken), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	code, _, errs := rollout(t, "bump", "--repo", repo, "--env", "dev", "--image", "nginx-unprivileged", "--tag", "1.27.4-alpine")
-	if code != 1 || !strings.Contains(errs, "overlays/dev no longer validates") {
-		t.Fatalf("exit %d, %s", code, errs)
-	}
-	if now, _ := os.ReadFile(file); string(now) != broken {
-		t.Errorf("file not restored:\n%s", now)
-	}
-	if matches, _ := filepath.Glob(filepath.Join(repo, "overlays/dev/.kustomization*")); len(matches) > 0 {
-		t.Errorf("temporary files left behind: %v", matches)
-	}
-}
-
 func TestPromote(t *testing.T) {
 	repo := copyRepo(t)
 	if code, out, errs := rollout(t, "bump", "--repo", repo, "--env", "dev", "--image", "meshops-plugin", "--tag", "v0.3.0"); code != 0 {

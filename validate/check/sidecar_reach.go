@@ -22,13 +22,13 @@ const injectKey = "sidecar.istio.io/inject"
 
 // sidecarReason returns why w runs no sidecar and the object to fix (the
 // Namespace or the workload), or "" if it runs one.
-func sidecarReason(ix *index.Index, w index.Workload) (string, *index.Object) {
-	pod := w.Template.Labels[injectKey]
+func sidecarReason(ix *index.Index, w index.Workload) (string, *index.Object, []string) {
+	pod, podField := w.Template.Labels[injectKey], "labels"
 	if pod == "" {
-		pod = w.Template.Annotations[injectKey] // the older, annotation form
+		pod, podField = w.Template.Annotations[injectKey], "annotations" // the older, annotation form
 	}
 	if pod == "false" {
-		return "its pod template sets " + injectKey + ": \"false\"; remove it", w.Object
+		return "its pod template sets " + injectKey + ": \"false\"; remove it", w.Object, []string{"spec", "template", "metadata", podField, injectKey}
 	}
 	ns := ix.Namespace(w.Namespace)
 	var nsLabels map[string]string
@@ -36,15 +36,15 @@ func sidecarReason(ix *index.Index, w index.Workload) (string, *index.Object) {
 		nsLabels = ns.Labels()
 	}
 	if nsLabels["istio-injection"] == "disabled" {
-		return "namespace " + w.Namespace + " has istio-injection=disabled; set it to enabled", ns
+		return "namespace " + w.Namespace + " has istio-injection=disabled; set it to enabled", ns, []string{"metadata", "labels", "istio-injection"}
 	}
 	if pod == "true" || nsLabels["istio-injection"] == "enabled" || nsLabels["istio.io/rev"] != "" {
-		return "", nil
+		return "", nil, nil
 	}
 	if ns == nil {
-		return "namespace " + w.Namespace + " is not rendered in this overlay, so nothing enables injection; set " + injectKey + ": \"true\" on the pod template or deploy the namespace with istio-injection=enabled", w.Object
+		return "namespace " + w.Namespace + " is not rendered in this overlay, so nothing enables injection; set " + injectKey + ": \"true\" on the pod template or deploy the namespace with istio-injection=enabled", w.Object, []string{"spec", "template", "metadata"}
 	}
-	return "namespace " + w.Namespace + " has neither istio-injection=enabled nor an istio.io/rev label; add istio-injection: enabled", ns
+	return "namespace " + w.Namespace + " has neither istio-injection=enabled nor an istio.io/rev label; add istio-injection: enabled", ns, []string{"metadata", "labels"}
 }
 
 func sidecarReach(ix *index.Index, env *Env) []Finding {
@@ -56,8 +56,8 @@ func sidecarReach(ix *index.Index, env *Env) []Finding {
 			continue
 		}
 		for _, w := range matched {
-			if why, culprit := sidecarReason(ix, w); why != "" {
-				out = append(out, c.finding(ix, culprit, "%s selects %s, which runs no Envoy sidecar, so the plugin never runs there: %s", o.String(), w.String(), why))
+			if why, culprit, field := sidecarReason(ix, w); why != "" {
+				out = append(out, c.findingAt(ix, culprit, field, "%s selects %s, which runs no Envoy sidecar, so the plugin never runs there: %s", o.String(), w.String(), why))
 			}
 		}
 	}
