@@ -45,8 +45,8 @@ var unknownField = regexp.MustCompile(`unknown field "([A-Za-z0-9_]+)"`)
 // webhookFields maps words of istiod's validation messages, which name no
 // field path, to the spec field they are about, per kind.
 var webhookFields = map[string][][2]string{
-	"Gateway":         {{"port", "servers.port.number"}, {"host", "servers.hosts"}, {"tls", "servers.tls"}, {"selector", "selector"}},
-	"VirtualService":  {{"gateway", "gateways"}, {"host", "hosts"}, {"route", "http"}, {"destination", "http"}, {"match", "http"}},
+	"Gateway":         {{"port", "servers.port.number"}, {"host", "servers.hosts"}, {"domain name", "servers.hosts"}, {"short name", "servers.hosts"}, {"tls", "servers.tls"}, {"selector", "selector"}},
+	"VirtualService":  {{"gateway", "gateways"}, {"host", "hosts"}, {"domain name", "hosts"}, {"short name", "hosts"}, {"route", "http"}, {"destination", "http"}, {"match", "http"}},
 	"WasmPlugin":      {{"url", "url"}, {"phase", "phase"}, {"targetRef", "targetRefs"}, {"workloadSelector", "selector"}, {"sha256", "sha256"}, {"PluginPhase", "phase"}},
 	"DestinationRule": {{"host", "host"}, {"subset", "subsets"}},
 }

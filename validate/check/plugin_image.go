@@ -118,7 +118,7 @@ func checkOCIURL(ix *index.Index, o *index.Object, file, raw, sha string) []Find
 	image := strings.TrimPrefix(raw, "oci://")
 	ref, err := name.ParseReference(image)
 	if err != nil {
-		return []Finding{PluginImageReference.findingIn(ix, o, file, "url %q is not a valid image reference: %v", raw, err)}
+		return []Finding{PluginImageReference.findingImage(ix, o, file, imageName(raw), "url %q is not a valid image reference: %v", raw, err)}
 	}
 	switch r := ref.(type) {
 	case name.Digest:
@@ -146,18 +146,17 @@ func hasExplicitTag(image string) bool {
 
 func checkPullSecret(ix *index.Index, o *index.Object, secret string) []Finding {
 	c := PluginPullSecret
-	file := ix.FieldSource(o, "spec", "imagePullSecret")
 	s := ix.Get("Secret", o.Namespace, secret)
 	if s == nil {
 		for _, other := range ix.Kind("Secret") {
 			if other.Name == secret {
-				return []Finding{c.findingIn(ix, o, file, "imagePullSecret %q is deployed in namespace %s, not in the plugin's namespace %s: the pull would be unauthenticated", secret, other.Namespace, o.Namespace)}
+				return []Finding{c.findingAt(ix, o, []string{"spec", "imagePullSecret"}, "imagePullSecret %q is deployed in namespace %s, not in the plugin's namespace %s: the pull would be unauthenticated", secret, other.Namespace, o.Namespace)}
 			}
 		}
 		return nil // managed outside this repository
 	}
 	if t := str(s.Content, "type"); t != "kubernetes.io/dockerconfigjson" {
-		return []Finding{c.findingIn(ix, o, file, "imagePullSecret %q is a Secret of type %q; Istio needs type kubernetes.io/dockerconfigjson", secret, t)}
+		return []Finding{c.findingAt(ix, o, []string{"spec", "imagePullSecret"}, "imagePullSecret %q is a Secret of type %q; Istio needs type kubernetes.io/dockerconfigjson", secret, t)}
 	}
 	return nil
 }
