@@ -244,7 +244,7 @@ func All() []*Check {
 		ServiceSelector, ServiceTargetPort, DeploymentSelector, KubernetesSchema, KubernetesNames,
 		PinnedImages, OverlayPinsBaseImages, RouteDestinationPort, EntryPointPaths, GitOpsSchema, RepoURLs, UndeployedOverlay,
 		PlaintextSecret, RemoteReference, RenderFailure, InternalError, MetadataFields, DataSize, ObjectSize, IstioMetadata, ServicePortProtocol, RouteConflicts, GatewayConflicts,
-		ProbePort, RequestsWithinLimits, RouteProtocol,
+		ProbePort, RequestsWithinLimits, RouteProtocol, PluginDigest,
 	}
 	sort.Slice(all, func(i, j int) bool { return all[i].Code < all[j].Code })
 	return all
