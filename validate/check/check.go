@@ -245,6 +245,7 @@ func All() []*Check {
 		PinnedImages, OverlayPinsBaseImages, RouteDestinationPort, EntryPointPaths, GitOpsSchema, RepoURLs, UndeployedOverlay,
 		PlaintextSecret, RemoteReference, RenderFailure, InternalError, MetadataFields, DataSize, ObjectSize, IstioMetadata, ServicePortProtocol, RouteConflicts, GatewayConflicts,
 		ProbePort, RequestsWithinLimits, RouteProtocol, PluginDigest,
+		PodTemplateRules, ServiceRules, WorkloadRules,
 	}
 	sort.Slice(all, func(i, j int) bool { return all[i].Code < all[j].Code })
 	return all
