@@ -5,7 +5,8 @@
 //	go run ./validate [flags] [repo-root]
 //
 // Exit status: 0 clean (warnings allowed), 1 findings at error level,
-// 2 the repository could not be read or rendered.
+// 2 the repository could not be read, a target could not be rendered, or a
+// check crashed (the findings say which, in every output format).
 package main
 
 import (
@@ -28,7 +29,7 @@ func main() {
 func run(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("validate", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	format := fs.String("o", "text", "output format: "+strings.Join(report.Formats, ", ")+" (with --list-checks: text or markdown)")
+	format := fs.String("o", "text", "output format: "+strings.Join(report.Formats, ", ")+" (with --list-checks: "+strings.Join(report.CheckFormats, ", ")+")")
 	rootNS := fs.String("root-namespace", "", "Istio's root namespace, where a WasmPlugin may select workloads in any namespace (default: platform.yaml's meshConfig.rootNamespace, else istio-system)")
 	meshScope := fs.String("mesh", pipeline.MeshSynced, "which targets istiod's code is asked about: synced (the overlays clusters/ syncs; every target if it syncs none), all, or off")
 	version := fs.Bool("version", false, "print the Istio release whose istiod code the validator runs, and exit")
@@ -37,7 +38,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "Usage: go run ./validate [flags] [repo-root]\n\n"+
 			"Renders every overlays/<env> and clusters/... entry point offline with Kustomize and runs every check.\n"+
 			"repo-root defaults to the current directory.\n\n"+
-			"Exit status: 0 no error-level finding, 1 error-level findings, 2 the repository could not be read or rendered.\n\nFlags:\n")
+			"Exit status: 0 no error-level finding, 1 error-level findings, 2 a target could not be rendered, a check crashed, or the repository could not be read.\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -70,7 +71,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if fs.NArg() == 1 {
 		root = fs.Arg(0)
 	}
-	if err := report.Write(io.Discard, *format, nil, 0, nil); err != nil {
+	if err := report.Write(io.Discard, *format, nil, nil, nil); err != nil {
 		fmt.Fprintln(stderr, "validate:", err)
 		return 2
 	}
@@ -79,8 +80,15 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "validate:", oneLine(err.Error()))
 		return 2
 	}
-	if err := report.Write(stdout, *format, res.Findings, len(res.Targets), checks); err != nil {
+	var rendered []string
+	for _, tg := range res.Rendered {
+		rendered = append(rendered, tg.Dir)
+	}
+	if err := report.Write(stdout, *format, res.Findings, rendered, checks); err != nil {
 		fmt.Fprintln(stderr, "validate:", err)
+		return 2
+	}
+	if res.RenderFailed() {
 		return 2
 	}
 	if res.Errors() {

@@ -53,12 +53,12 @@ func TestExitCodes(t *testing.T) {
 		code int
 		out  string
 	}{
-		{[]string{".."}, 0, "9 targets rendered: 0 errors, 0 warnings (Istio " + mesh.Version + ")"},
+		{[]string{".."}, 0, ": 0 errors, 0 warnings (Istio " + mesh.Version + ")"},
 		{[]string{"-o", "json", ".."}, 0, `"errors": 0`},
-		{[]string{"render/testdata/missing"}, 2, `validate: render overlays/dev: overlays/dev/kustomization.yaml: resources[0] "../../base": no such file or directory`},
+		{[]string{"render/testdata/missing"}, 2, `error   RN002  overlays/dev, line 4: resources[0] "../../base": no such file or directory`},
 		{[]string{"render/testdata/empty"}, 2, "validate: overlays: no environment found"},
 		{[]string{"does-not-exist"}, 2, "validate: repository does-not-exist"},
-		{[]string{"render/testdata/remote"}, 1, "RN001"},
+		{[]string{"render/testdata/remote"}, 2, "RN001"},
 		{[]string{"-o", "yaml", ".."}, 2, `unknown output format "yaml"`},
 	}
 	for _, tt := range tests {
@@ -78,7 +78,7 @@ func TestExitCodes(t *testing.T) {
 
 func TestSARIFIsValidJSON(t *testing.T) {
 	var out, errb bytes.Buffer
-	if code := run([]string{"-o", "sarif", "render/testdata/remote"}, &out, &errb); code != 1 {
+	if code := run([]string{"-o", "sarif", "render/testdata/remote"}, &out, &errb); code != 2 {
 		t.Fatalf("exit %d: %s", code, errb.String())
 	}
 	var doc struct {
@@ -105,5 +105,31 @@ func TestSARIFIsValidJSON(t *testing.T) {
 	r := doc.Runs[0].Results[0]
 	if r.RuleID != "RN001" || r.Locations[0].PhysicalLocation.ArtifactLocation.URI != "overlays/dev/kustomization.yaml" {
 		t.Errorf("result %+v", r)
+	}
+}
+
+// TestOneBrokenTargetHidesNothing: a target that does not render is a
+// finding with its file and line in every format, the other targets are
+// still checked, a folder of overlays/ without a kustomization is no target,
+// and the run exits 2.
+func TestOneBrokenTargetHidesNothing(t *testing.T) {
+	for _, tt := range []struct{ format, rn002, wl001 string }{
+		{"text", "overlays/bad/service.yaml\n  error   RN002  overlays/bad, line 7: ", "WL001  overlays/good Service shop/web"},
+		{"json", `"file": "overlays/bad/service.yaml",` + "\n      \"line\": 7,", `"code": "WL001"`},
+		{"github", "::error file=overlays/bad/service.yaml,line=7,title=RN002::[overlays/bad] ", "title=WL001::[overlays/good] Service shop/web"},
+		{"sarif", `"uri": "overlays/bad/service.yaml"`, `"ruleId": "WL001"`},
+	} {
+		var out, errb bytes.Buffer
+		if code := run([]string{"-o", tt.format, "testdata/onebroken"}, &out, &errb); code != 2 {
+			t.Errorf("%s: exit %d, want 2 (stderr %s)", tt.format, code, errb.String())
+		}
+		for _, want := range []string{tt.rn002, tt.wl001, "RN002"} {
+			if !strings.Contains(out.String(), want) {
+				t.Errorf("%s: output lacks %q:\n%s", tt.format, want, out.String())
+			}
+		}
+		if strings.Contains(out.String(), "_shared") || errb.Len() > 0 {
+			t.Errorf("%s: overlays/_shared is no target; stderr %q", tt.format, errb.String())
+		}
 	}
 }

@@ -5,12 +5,13 @@
 //	rollout promote --from dev --to staging
 //	rollout diff    [--base REF]
 //
-// bump and promote edit overlays/<env>/kustomization.yaml in place (only the
-// images: entries they change), write atomically, re-run the validator, and
-// put the file back as it was if the overlay no longer validates.
+// bump and promote edit overlays/<env>/kustomization.yaml (only the images:
+// entries they change), validate the edited repository in memory, and write
+// the file atomically only if the edit adds no error (internal/safeedit).
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -20,8 +21,7 @@ import (
 	"strings"
 
 	"meshops.dev/meshops/internal/pins"
-	"meshops.dev/meshops/validate/check"
-	"meshops.dev/meshops/validate/pipeline"
+	"meshops.dev/meshops/internal/safeedit"
 	"meshops.dev/meshops/validate/render"
 )
 
@@ -87,34 +87,31 @@ func readPins(file string) (*pins.File, error) {
 	return pins.Parse(file, src)
 }
 
-// commit writes f, validates the repository and restores the original bytes
-// if overlay dir has error-level findings or does not render.
-func commit(repo, dir string, f *pins.File, original []byte, stdout, stderr io.Writer) int {
-	if err := pins.WriteAtomic(f.Path, f.Bytes()); err != nil {
+// commit validates the repository with f in place of its file, in memory
+// and over every target, and writes f (atomically) only when that adds no
+// error-level finding: an overlay already broken does not block the edit.
+func commit(repo, dir string, f *pins.File, _ []byte, stdout, stderr io.Writer) int {
+	rel, err := filepath.Rel(repo, f.Path)
+	if err != nil {
 		fmt.Fprintf(stderr, "rollout: %v\n", err)
 		return 2
 	}
-	res, err := pipeline.Run(repo, pipeline.Options{RootNamespace: "istio-system"})
-	var problems []string
-	if err != nil {
-		problems = append(problems, err.Error())
-	} else {
-		for _, fd := range res.Findings {
-			if fd.Severity == check.Error && fd.Target == dir {
-				problems = append(problems, fd.String())
-			}
+	err = safeedit.Write(repo, map[string][]byte{filepath.ToSlash(rel): f.Bytes()}, safeedit.Options{RootNamespace: "istio-system"})
+	var refused *safeedit.Refused
+	switch {
+	case errors.As(err, &refused):
+		problems := make([]string, len(refused.Added))
+		for i, fd := range refused.Added {
+			problems[i] = fd.String()
 		}
-	}
-	if len(problems) == 0 {
-		fmt.Fprintf(stdout, "%s validates\n", dir)
-		return 0
-	}
-	if err := pins.WriteAtomic(f.Path, original); err != nil {
-		fmt.Fprintf(stderr, "rollout: validation failed and restoring %s failed too: %v\n", f.Path, err)
+		fmt.Fprintf(stderr, "rollout: the edit of %s adds errors, so %s is left as it was:\n  %s\n", dir, f.Path, strings.Join(problems, "\n  "))
+		return 1
+	case err != nil:
+		fmt.Fprintf(stderr, "rollout: %v\n", err)
 		return 2
 	}
-	fmt.Fprintf(stderr, "rollout: %s no longer validates, so %s is left as it was:\n  %s\n", dir, f.Path, strings.Join(problems, "\n  "))
-	return 1
+	fmt.Fprintf(stdout, "%s validates\n", dir)
+	return 0
 }
 
 func repoFlag(fs *flag.FlagSet) *string {

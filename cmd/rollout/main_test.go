@@ -172,30 +172,6 @@ func TestBumpRefusesAndLeavesFilesAlone(t *testing.T) {
 	}
 }
 
-func TestBumpRestoresOnFailedValidation(t *testing.T) {
-	repo := copyRepo(t)
-	// A hand edit that breaks dev: the new tag is fine, the overlay is not.
-	file := filepath.Join(repo, "overlays/dev/kustomization.yaml")
-	data, _ := os.ReadFile(file)
-	broken := strings.Replace(string(data), "\nimages:", "\nnamespace: moved-away\nimages:", 1)
-	if broken == string(data) {
-		t.Fatalf("%s has no images: list", file)
-	}
-	if err := os.WriteFile(file, []byte(broken), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	code, _, errs := rollout(t, "bump", "--repo", repo, "--env", "dev", "--image", appPin(t, repo, "dev").Name, "--tag", "9.9.9-test")
-	if code != 1 || !strings.Contains(errs, "overlays/dev no longer validates") {
-		t.Fatalf("exit %d, %s", code, errs)
-	}
-	if now, _ := os.ReadFile(file); string(now) != broken {
-		t.Errorf("file not restored:\n%s", now)
-	}
-	if matches, _ := filepath.Glob(filepath.Join(repo, "overlays/dev/.kustomization*")); len(matches) > 0 {
-		t.Errorf("temporary files left behind: %v", matches)
-	}
-}
-
 func TestPromote(t *testing.T) {
 	repo := copyRepo(t)
 	plugin := pluginPin(t, repo, "dev")

@@ -12,6 +12,7 @@ import (
 	"github.com/pmezard/go-difflib/difflib"
 	"sigs.k8s.io/yaml"
 
+	"meshops.dev/meshops/validate/index"
 	"meshops.dev/meshops/validate/render"
 )
 
@@ -73,10 +74,7 @@ func renderOverlays(t *render.Tree) (map[string]map[string]string, error) {
 		}
 		byID := map[string]string{}
 		for _, r := range res.Resources.Resources() {
-			id := r.GetKind() + " " + r.GetName()
-			if ns := r.GetNamespace(); ns != "" {
-				id = r.GetKind() + " " + ns + "/" + r.GetName()
-			}
+			id := resourceID(r.GetKind(), r.GetGvk().Group, r.GetNamespace(), r.GetName())
 			data, err := r.AsYAML()
 			if err != nil {
 				return nil, fmt.Errorf("%s %s: %w", tg.Dir, id, err)
@@ -86,6 +84,21 @@ func renderOverlays(t *render.Tree) (map[string]map[string]string, error) {
 		out[tg.Dir] = byID
 	}
 	return out, nil
+}
+
+// resourceID names a resource: "Deployment blog/blog", with the API group
+// when it is not the kind's usual one ("Gateway.gateway.networking.k8s.io
+// blog/blog" beside the Istio "Gateway blog/blog"), so that two kinds of one
+// name in two groups are two resources.
+func resourceID(kind, group, namespace, name string) string {
+	id := kind
+	if canonical, _ := index.CanonicalGroup(kind); group != canonical {
+		id += "." + group
+	}
+	if namespace != "" {
+		return id + " " + namespace + "/" + name
+	}
+	return id + " " + name
 }
 
 func compareResources(base, head map[string]string) []Resource {

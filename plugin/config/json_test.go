@@ -90,8 +90,17 @@ func FuzzJSON(f *testing.F) {
 		if strings.Contains(err, "levels deep") || !utf8.Valid(data) {
 			return // beyond the depth bound; encoding/json accepts invalid UTF-8, RFC 8259 does not
 		}
-		if (err == "") != json.Valid(data) {
-			t.Fatalf("parseJSON(%q) error %q, but json.Valid = %v", data, err, json.Valid(data))
+		// encoding/json accepts an unpaired surrogate escape (it decodes it as
+		// U+FFFD); RFC 8259 leaves it undefined and the reader refuses it.
+		valid := json.Valid(data)
+		if valid && loneSurrogate(data) {
+			if !strings.Contains(err, "unpaired surrogate") {
+				t.Fatalf("parseJSON(%q) error %q, want an unpaired surrogate error", data, err)
+			}
+			return
+		}
+		if (err == "") != valid {
+			t.Fatalf("parseJSON(%q) error %q, but json.Valid = %v", data, err, valid)
 		}
 		if err != "" {
 			return
@@ -108,4 +117,73 @@ func FuzzJSON(f *testing.F) {
 			t.Fatalf("parseJSON(%q) = %s, encoding/json %s", data, got, exp)
 		}
 	})
+}
+
+// loneSurrogate reports whether a valid JSON text has a \u escape of a
+// UTF-16 surrogate that is not a high surrogate followed by a low one.
+func loneSurrogate(data []byte) bool {
+	hex4 := func(i int) (rune, bool) {
+		if i+4 > len(data) {
+			return 0, false
+		}
+		var r rune
+		for _, c := range data[i : i+4] {
+			switch {
+			case c >= '0' && c <= '9':
+				r = r<<4 | rune(c-'0')
+			case c >= 'a' && c <= 'f':
+				r = r<<4 | rune(c-'a'+10)
+			case c >= 'A' && c <= 'F':
+				r = r<<4 | rune(c-'A'+10)
+			default:
+				return 0, false
+			}
+		}
+		return r, true
+	}
+	inString := false
+	for i := 0; i < len(data); i++ {
+		c := data[i]
+		switch {
+		case !inString:
+			inString = c == '"'
+		case c == '"':
+			inString = false
+		case c == '\\' && i+1 < len(data):
+			i++
+			if data[i] != 'u' {
+				continue
+			}
+			r, ok := hex4(i + 1)
+			if !ok {
+				continue
+			}
+			i += 4
+			switch {
+			case r >= 0xDC00 && r <= 0xDFFF:
+				return true // a low surrogate first
+			case r >= 0xD800 && r <= 0xDBFF:
+				if i+6 >= len(data) || data[i+1] != '\\' || data[i+2] != 'u' {
+					return true
+				}
+				low, ok := hex4(i + 3)
+				if !ok || low < 0xDC00 || low > 0xDFFF {
+					return true
+				}
+				i += 6
+			}
+		}
+	}
+	return false
+}
+
+func TestLoneSurrogate(t *testing.T) {
+	for in, want := range map[string]bool{
+		`"\ud83d\ude00"`: false, `"\ud83d"`: true, `"\ude00"`: true, `"\ud83dx"`: true, `"\ud83d\u0041"`: true,
+		`"\\ud83d"`: false, `["\u00e9", "\ud800"]`: true, `{"\udbff\udfff": 1}`: false,
+	} {
+		if got := loneSurrogate([]byte(in)); got != want {
+			t.Errorf("loneSurrogate(%s) = %v, want %v", in, got, want)
+		}
+	}
 }

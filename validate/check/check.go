@@ -132,19 +132,43 @@ func oneLine(s string) string {
 }
 
 // Run runs c on one target (a target check) and drops the findings the
-// resources' ignore annotations silence.
+// resources' ignore annotations silence. A check that panics gives one
+// InternalError finding naming the check and the resource it failed on
+// instead of its findings; the run goes on.
 func (c *Check) Run(ix *index.Index, env *Env) []Finding {
 	if c.Target == nil {
 		return nil
 	}
-	return unignored(c.Target(ix, env))
+	out, panicked := c.runTarget(ix, env)
+	if panicked != nil {
+		return []Finding{c.internalError(ix, env, panicked)}
+	}
+	return unignored(out)
 }
 
-// RunRepo runs c on the whole repository (a repository check).
-func (c *Check) RunRepo(repo *Repo, env *Env) []Finding {
+// runTarget runs c.Target, returning what it panicked with, if it did.
+func (c *Check) runTarget(ix *index.Index, env *Env) (out []Finding, panicked any) {
+	defer func() {
+		if r := recover(); r != nil {
+			out, panicked = nil, r
+		}
+	}()
+	return c.Target(ix, env), nil
+}
+
+// RunRepo runs c on the whole repository (a repository check); a panic
+// becomes one InternalError finding, as in Run.
+func (c *Check) RunRepo(repo *Repo, env *Env) (out []Finding) {
 	if c.Repo == nil {
 		return nil
 	}
+	defer func() {
+		if r := recover(); r != nil {
+			ic := InternalError
+			out = []Finding{{Code: ic.Code, Severity: ic.Severity, File: ".", Message: oneLine(fmt.Sprintf(
+				"check %s (%s) failed on this repository: %v; please report it with the input", c.Code, c.Name, r))}}
+		}
+	}()
 	return unignored(c.Repo(repo, env))
 }
 
@@ -185,6 +209,17 @@ var RemoteReference = &Check{
 		"offline and refuses it before Kustomize would fetch it. Vendor the base into the repository and pin it by commit.",
 }
 
+// RenderFailure reports a target that Kustomize (or the validator's own
+// reading of its sources) could not render.
+var RenderFailure = &Check{
+	Code:     "RN002",
+	Name:     "render-failure",
+	Severity: Error,
+	Summary:  "every overlay and cluster entry point renders: its kustomizations, patches and manifests are valid",
+	Rationale: "What does not render is not deployed: Flux and Argo CD report the failure only in their own status, after " +
+		"the merge. The other targets are still checked, and the run exits 2.",
+}
+
 // findingIn is finding, naming file as the one to edit (a patch that sets
 // the offending field, say) instead of the file that declared o.
 func (c *Check) findingIn(ix *index.Index, o *index.Object, file, format string, args ...any) Finding {
@@ -209,10 +244,10 @@ func messageField(msg string) []string {
 func All() []*Check {
 	all := []*Check{
 		WasmPluginReach, SidecarReach, WasmPluginTargeting, IstioSchema, IstioWebhook,
-		PluginImage, PluginConfig, RouteGateways, RouteHosts, RouteDestinations,
+		PluginImage, PluginImageReference, PluginImagePin, PluginImageDigest, PluginPullSecret, PluginConfig, RouteGateways, RouteHosts, RouteDestinations,
 		ServiceSelector, ServiceTargetPort, DeploymentSelector, KubernetesSchema, KubernetesNames,
 		PinnedImages, OverlayPinsBaseImages, RouteDestinationPort, EntryPointPaths, GitOpsSchema, RepoURLs, UndeployedOverlay,
-		PlaintextSecret, RemoteReference, IstioMetadata, ServicePortProtocol, RouteConflicts, GatewayConflicts,
+		PlaintextSecret, RemoteReference, RenderFailure, InternalError, MetadataFields, DataSize, ObjectSize, IstioMetadata, ServicePortProtocol, RouteConflicts, GatewayConflicts,
 		ProbePort, RequestsWithinLimits, RouteProtocol, PluginDigest,
 		PodTemplateRules, ServiceRules, WorkloadRules,
 		InjectionByAnnotation, PluginType, PluginMatch, RouteSubset, RouteReach, GatewaySelector, PilotFailed,
@@ -229,4 +264,30 @@ func Ignored(o *index.Object, code string) bool {
 		}
 	}
 	return false
+}
+
+// findingAt is finding about the field at path (map keys) of o: it names
+// the file that sets the field (a patch, or the file that declares o) and
+// the line of the field there.
+func (c *Check) findingAt(ix *index.Index, o *index.Object, path []string, format string, args ...any) Finding {
+	var keys []string
+	for _, k := range path {
+		if k != "" {
+			keys = append(keys, k)
+		}
+	}
+	f := c.finding(ix, o, format, args...)
+	f.File = ix.FieldSource(o, keys...)
+	f.Line = ix.FieldLine(f.File, o, keys...)
+	return f
+}
+
+// findingImage is findingIn, in the kustomization whose images: entry pins
+// image, at that entry's line.
+func (c *Check) findingImage(ix *index.Index, o *index.Object, file, image, format string, args ...any) Finding {
+	f := c.findingIn(ix, o, file, format, args...)
+	if f.Line == 0 && file != "" {
+		f.Line = ix.ImageLine(file, image)
+	}
+	return f
 }

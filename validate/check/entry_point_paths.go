@@ -26,7 +26,7 @@ func entryPointPaths(repo *Repo, env *Env) []Finding {
 		case !repo.Tree.IsDir(ep.path):
 			out = append(out, c.finding(ep.ix, ep.obj, "%s %q is not a directory of the repository", ep.what, ep.path))
 		case repo.Failed[ep.path] != nil:
-			out = append(out, c.finding(ep.ix, ep.obj, "%s %q does not render: %v", ep.what, ep.path, repo.Failed[ep.path]))
+			// The target's own RN001/RN002 finding names the cause, in its file.
 		case !rendered[ep.path]:
 			tg := render.Target{Kind: render.Overlay, Dir: ep.path, Generated: render.KustomizationFile(repo.Tree, ep.path) == ""}
 			if _, err := render.Render(repo.Tree, tg); err != nil {

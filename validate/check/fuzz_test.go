@@ -23,6 +23,7 @@ func FuzzChecks(f *testing.F) {
 	}
 	f.Add([]byte("apiVersion: extensions.istio.io/v1alpha1\nkind: WasmPlugin\nmetadata: {name: p, namespace: blog}\nspec:\n  selector: {matchLabels: {app: [1]}}\n  targetRefs: [7, {kind: Gateway}]\n  url: 'oci://'\n  pluginConfig: {responseHeaders: [{name: 1}]}\n"))
 	f.Add([]byte("apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: {name: v}\nspec:\n  gateways: [a/b/c, mesh]\n  http: [{route: [{destination: {host: 'x', port: {number: 'eighty'}}}]}, 3]\n"))
+	f.Add([]byte("apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: {name: v, namespace: blog}\nspec:\n  hosts: [blog]\n  http:\n    - route:\n        -\n"))
 	f.Add([]byte("apiVersion: v1\nkind: Service\nmetadata: {name: s}\nspec: {selector: {app: x}, ports: [{port: 80, targetPort: web}]}\n"))
 	v, err := istio.New()
 	if err != nil {
@@ -40,6 +41,9 @@ func FuzzChecks(f *testing.F) {
 		ix := index.New(res)
 		for _, c := range check.All() {
 			for _, fd := range c.Run(ix, env) {
+				if fd.Code == check.InternalError.Code {
+					t.Fatalf("check %s crashed (recovered as %s): %s", c.Code, fd.Code, fd.Message)
+				}
 				if fd.Code != c.Code || fd.Message == "" || fd.File == "" {
 					t.Fatalf("malformed finding %+v", fd)
 				}

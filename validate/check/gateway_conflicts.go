@@ -32,7 +32,7 @@ func gatewayConflicts(ix *index.Index, _ *Env) []Finding {
 				host, _ := h.(string)
 				key := selector + " " + strconv.FormatInt(port, 10) + " " + host
 				if first, ok := owner[key]; ok && first != gw {
-					out = append(out, c.findingIn(ix, gw, ix.FieldSource(gw, "spec", "servers"), "port %d host %q is already served by %s on the same gateway pods {%s}: Istio keeps one server; merge them", port, host, first.String(), selector))
+					out = append(out, c.findingAt(ix, gw, []string{"spec", "servers"}, "port %d host %q is already served by %s on the same gateway pods {%s}: Istio keeps one server; merge them", port, host, first.String(), selector))
 					continue
 				}
 				owner[key] = gw

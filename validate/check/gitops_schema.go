@@ -34,7 +34,7 @@ func gitopsSchema(ix *index.Index, env *Env) []Finding {
 			continue
 		}
 		if err := env.GitOps.Validate(o.Content); err != nil {
-			out = append(out, c.findingIn(ix, o, ix.FieldSource(o, messageField(err.Error())...), "rejected by the %s CRD: %v", o.Kind, err))
+			out = append(out, c.findingAt(ix, o, messageField(err.Error()), "rejected by the %s CRD: %v", o.Kind, err))
 			continue
 		}
 		// The CRD prunes what it does not know only where it preserves unknown

@@ -51,7 +51,7 @@ func istioMetadata(ix *index.Index, _ *Env) []Finding {
 	c := IstioMetadata
 	annotations, labels := knownIstioKeys()
 	var out []Finding
-	report := func(o *index.Object, kind, what, where string, m map[string]string, known map[string][]string) {
+	report := func(o *index.Object, kind, what, where string, m map[string]string, known map[string][]string, at ...string) {
 		keys := make([]string, 0, len(m))
 		for k := range m {
 			if istioKey(k) {
@@ -63,24 +63,24 @@ func istioMetadata(ix *index.Index, _ *Env) []Finding {
 			kinds, ok := known[k]
 			switch {
 			case !ok:
-				out = append(out, c.finding(ix, o, "%s %q is not an Istio %s, so Istio ignores it: check the spelling", where, k, what))
+				out = append(out, c.findingAt(ix, o, append(at, what+"s", k), "%s %q is not an Istio %s, so Istio ignores it: check the spelling", where, k, what))
 			case len(kinds) > 0 && !slices.Contains(kinds, "Any") && !slices.Contains(kinds, kind):
 				hint := ""
 				if slices.Contains(kinds, "Pod") && kind != "Pod" {
 					hint = "; move it to spec.template.metadata." + what + "s"
 				}
-				out = append(out, c.finding(ix, o, "%s %q applies to %s, not %s, so Istio ignores it here%s", where, k, strings.Join(kinds, ", "), kind, hint))
+				out = append(out, c.findingAt(ix, o, append(at, what+"s", k), "%s %q applies to %s, not %s, so Istio ignores it here%s", where, k, strings.Join(kinds, ", "), kind, hint))
 			}
 		}
 	}
 	for _, o := range ix.Objects {
-		report(o, o.Kind, "annotation", "annotation", o.Annotations(), annotations)
-		report(o, o.Kind, "label", "label", o.Labels(), labels)
+		report(o, o.Kind, "annotation", "annotation", o.Annotations(), annotations, "metadata")
+		report(o, o.Kind, "label", "label", o.Labels(), labels, "metadata")
 	}
 	for _, w := range ix.Workloads("") {
 		if w.Kind != "Pod" {
-			report(w.Object, "Pod", "annotation", "pod template annotation", w.Template.Annotations, annotations)
-			report(w.Object, "Pod", "label", "pod template label", w.Template.Labels, labels)
+			report(w.Object, "Pod", "annotation", "pod template annotation", w.Template.Annotations, annotations, "spec", "template", "metadata")
+			report(w.Object, "Pod", "label", "pod template label", w.Template.Labels, labels, "spec", "template", "metadata")
 		}
 	}
 	return out

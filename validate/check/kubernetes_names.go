@@ -1,6 +1,8 @@
 package check
 
 import (
+	"strings"
+
 	apivalidation "k8s.io/apimachinery/pkg/api/validation"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	metavalidation "k8s.io/apimachinery/pkg/apis/meta/v1/validation"
@@ -44,12 +46,12 @@ func kubernetesNames(ix *index.Index, _ *Env) []Finding {
 		} // a cluster-scoped kind: the API server ignores a namespace Kustomize may have set
 		errs := apivalidation.ValidateObjectMeta(&meta, namespaced, nameFn, field.NewPath("metadata"))
 		if len(errs) > 0 {
-			out = append(out, c.finding(ix, o, "%s", errs.ToAggregate().Error()))
+			out = append(out, c.findingAt(ix, o, metaField(errs), "%s", errs.ToAggregate().Error()))
 		}
 	}
 	for _, w := range ix.Workloads("") {
 		if errs := metavalidation.ValidateLabels(w.Template.Labels, field.NewPath("spec", "template", "metadata", "labels")); len(errs) > 0 {
-			out = append(out, c.finding(ix, w.Object, "%s", errs.ToAggregate().Error()))
+			out = append(out, c.findingAt(ix, w.Object, []string{"spec", "template", "metadata", "labels"}, "%s", errs.ToAggregate().Error()))
 		}
 	}
 	return out
@@ -57,4 +59,14 @@ func kubernetesNames(ix *index.Index, _ *Env) []Finding {
 
 func init() {
 	KubernetesNames.Target = kubernetesNames
+}
+
+// metaField returns the map-key path of the first field an ObjectMeta
+// validation error names ("metadata.labels").
+func metaField(errs field.ErrorList) []string {
+	if len(errs) == 0 {
+		return []string{"metadata"}
+	}
+	p, _, _ := strings.Cut(errs[0].Field, "[")
+	return strings.Split(p, ".")
 }

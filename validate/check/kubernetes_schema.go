@@ -2,6 +2,7 @@ package check
 
 import (
 	"encoding/json"
+	"maps"
 	"strings"
 	"sync"
 
@@ -45,7 +46,14 @@ func kubernetesSchema(ix *index.Index, _ *Env) []Finding {
 		if !builtin(o) || o.Content == nil {
 			continue
 		}
-		raw, err := json.Marshal(o.Content)
+		content := o.Content
+		if _, ok := content["sops"]; ok {
+			// SOPS metadata: Flux's kustomize-controller decrypts the object
+			// and removes it before applying, so the API server never sees it.
+			content = maps.Clone(content)
+			delete(content, "sops")
+		}
+		raw, err := json.Marshal(content)
 		if err != nil {
 			continue
 		}
@@ -54,7 +62,7 @@ func kubernetesSchema(ix *index.Index, _ *Env) []Finding {
 			if runtime.IsNotRegisteredError(err) {
 				msg = "apiVersion " + o.Group + "/" + o.Version + " does not serve kind " + o.Kind
 			}
-			out = append(out, c.findingIn(ix, o, ix.FieldSource(o, messageField(msg)...), "%s", strings.TrimPrefix(msg, "strict decoding error: ")))
+			out = append(out, c.findingAt(ix, o, messageField(msg), "%s", strings.TrimPrefix(msg, "strict decoding error: ")))
 		}
 	}
 	return out

@@ -61,11 +61,11 @@ func overlayPinsBaseImages(ix *index.Index, env *Env) []Finding {
 	kustomization := render.KustomizationFile(env.Tree, ix.Target.Dir)
 	var out []Finding
 	for _, n := range noNewName {
-		out = append(out, Finding{Code: c.Code, Severity: c.Severity, Target: ix.Target.Dir, File: kustomization,
+		out = append(out, Finding{Code: c.Code, Severity: c.Severity, Target: ix.Target.Dir, File: kustomization, Line: ix.ImageLine(kustomization, n),
 			Message: fmt.Sprintf("images: entry %q sets no newName: behind the oci:// scheme Kustomize misreads a registry port as the tag (oci://localhost:v2); repeat the full reference in newName", n)})
 	}
 	report := func(o *index.Object, what, image string) {
-		out = append(out, c.findingIn(ix, o, kustomization, "%s %q comes from a base but this overlay does not pin %s in images:; add an entry so rollouts stay overlay edits", what, image, imageName(image)))
+		out = append(out, c.findingImage(ix, o, kustomization, "", "%s %q comes from a base but this overlay does not pin %s in images:; add an entry so rollouts stay overlay edits", what, image, imageName(image)))
 	}
 	for _, w := range ix.Workloads("") {
 		if !fromBase(w.Object) {
@@ -78,7 +78,8 @@ func overlayPinsBaseImages(ix *index.Index, env *Env) []Finding {
 		}
 	}
 	for _, o := range ix.Kind("WasmPlugin") {
-		if url := str(o.Spec(), "url"); fromBase(o) && strings.HasPrefix(url, "oci://") && !pinned[imageName(url)] {
+		// An oci:// entry without newName mangles the url: the finding above names the cause.
+		if url := str(o.Spec(), "url"); fromBase(o) && len(noNewName) == 0 && strings.HasPrefix(url, "oci://") && !pinned[imageName(url)] {
 			report(o, "plugin url", url)
 		}
 	}

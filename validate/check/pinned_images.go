@@ -34,11 +34,11 @@ func pinnedImages(ix *index.Index, _ *Env) []Finding {
 			file := ix.ImageSource(imageName(ctr.Image))
 			switch {
 			case err != nil:
-				out = append(out, c.findingIn(ix, w.Object, file, "container %q image %q is not a valid image reference: %v", ctr.Name, ctr.Image, err))
+				out = append(out, c.findingImage(ix, w.Object, file, imageName(ctr.Image), "container %q image %q is not a valid image reference: %v", ctr.Name, ctr.Image, err))
 			case !hasExplicitTag(ctr.Image):
-				out = append(out, c.findingIn(ix, w.Object, file, "container %q image %q has no tag or digest: pin one in the overlay's images: list", ctr.Name, ctr.Image))
+				out = append(out, c.findingImage(ix, w.Object, file, imageName(ctr.Image), "container %q image %q has no tag or digest: pin one in the overlay's images: list", ctr.Name, ctr.Image))
 			case ref.Identifier() == "latest":
-				out = append(out, c.findingIn(ix, w.Object, file, "container %q image %q uses the latest tag: pin a version", ctr.Name, ctr.Image))
+				out = append(out, c.findingImage(ix, w.Object, file, imageName(ctr.Image), "container %q image %q uses the latest tag: pin a version", ctr.Name, ctr.Image))
 			}
 		}
 	}

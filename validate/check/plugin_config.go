@@ -30,11 +30,11 @@ func pluginConfig(ix *index.Index, _ *Env) []Finding {
 		}
 		data, err := json.Marshal(raw)
 		if err != nil {
-			out = append(out, c.findingIn(ix, o, ix.FieldSource(o, "spec", "pluginConfig"), "pluginConfig cannot be encoded as JSON: %v", err))
+			out = append(out, c.findingAt(ix, o, []string{"spec", "pluginConfig"}, "pluginConfig cannot be encoded as JSON: %v", err))
 			continue
 		}
 		if _, err := config.Parse(data); err != nil {
-			out = append(out, c.findingIn(ix, o, ix.FieldSource(o, "spec", "pluginConfig"), "pluginConfig: %v (the plugin would refuse to start)", err))
+			out = append(out, c.findingAt(ix, o, []string{"spec", "pluginConfig"}, "pluginConfig: %v (the plugin would refuse to start)", err))
 		}
 	}
 	return out

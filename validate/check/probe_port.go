@@ -42,7 +42,7 @@ func probePort(ix *index.Index, _ *Env) []Finding {
 					continue
 				}
 				if port.Type == intstr.String && !named[port.StrVal] {
-					out = append(out, c.finding(ix, w.Object, "container %q %s probes port %q, which the container does not declare: name one of its ports so, or probe a number", ctr.Name, kind, port.StrVal))
+					out = append(out, c.findingAt(ix, w.Object, []string{"spec", "template", "spec", "containers"}, "container %q %s probes port %q, which the container does not declare: name one of its ports so, or probe a number", ctr.Name, kind, port.StrVal))
 				}
 			}
 		}

@@ -26,7 +26,7 @@ func requestsWithinLimits(ix *index.Index, _ *Env) []Finding {
 				req, hasReq := ctr.Resources.Requests[name]
 				lim, hasLim := ctr.Resources.Limits[name]
 				if hasReq && hasLim && req.Cmp(lim) > 0 {
-					out = append(out, c.findingIn(ix, w.Object, ix.FieldSource(w.Object, "spec", "template", "spec", "containers"), "container %q requests %s %s, more than its limit %s: the API server rejects it", ctr.Name, name, req.String(), lim.String()))
+					out = append(out, c.findingAt(ix, w.Object, []string{"spec", "template", "spec", "containers"}, "container %q requests %s %s, more than its limit %s: the API server rejects it", ctr.Name, name, req.String(), lim.String()))
 				}
 			}
 		}

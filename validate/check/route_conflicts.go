@@ -1,68 +1,134 @@
 package check
 
-import "meshops.dev/meshops/validate/index"
+import (
+	"sort"
+	"strings"
 
-// RouteConflicts catches two VirtualServices claiming one host on one gateway.
+	"meshops.dev/meshops/validate/index"
+)
+
+// RouteConflicts catches two VirtualServices claiming one host on the mesh
+// gateway, as istioctl analyze's IST0109 does.
 var RouteConflicts = &Check{
 	Code:     "RT005",
 	Name:     "virtualservice-host-conflict",
 	Severity: Error,
-	Summary:  "no two VirtualServices bind the same host to the same Gateway",
-	Rationale: "Two VirtualServices for one host on a gateway are merged by istiod in creation order, so where their routes " +
-		"overlap the oldest wins and the other's routes are shadowed, depending on creation order (istioctl analyze: IST0109 for the " +
-		"mesh gateway). When istiod's answer is available, the host is simulated per declared path and only a path that reaches " +
-		"the other VirtualService's route is a conflict; disjoint paths (/api and /) are fine.",
+	Summary:  "no two VirtualServices bound to the mesh gateway (sidecars) claim the same host for the same namespaces",
+	Rationale: "For sidecars Istio uses one VirtualService per host and drops the other's routes, so which one wins depends " +
+		"on creation order (istioctl analyze: IST0109). On an ingress gateway Istio merges VirtualServices for one host " +
+		"(pilot/pkg/networking/core/gateway.go appends their routes), so that case is accepted.",
 }
 
-func routeConflicts(ix *index.Index, env *Env) []Finding {
+// meshHostKey is one host as the mesh gateway sees it: the namespace it is
+// exported to ("*" for all) and its fully qualified name.
+type meshHostKey struct{ scope, fqdn string }
+
+func routeConflicts(ix *index.Index, _ *Env) []Finding {
 	c := RouteConflicts
-	owner := map[string]*index.Object{}
-	var out []Finding
+	claims := map[meshHostKey][]*index.Object{}
 	for _, vs := range ix.Kind("VirtualService") {
-		for _, ref := range virtualServiceGateways(vs) {
-			ns, name := gatewayRef(vs.Namespace, ref)
+		if !boundToMesh(vs) {
+			continue
+		}
+		for _, scope := range exportScopes(vs) {
 			for _, h := range listOf(vs.Spec(), "hosts") {
 				host, _ := h.(string)
-				key := ns + "/" + name + " " + host
-				if first, ok := owner[key]; ok && first != vs && !pilotMerges(ix, env, host, first, vs) {
-					out = append(out, c.findingIn(ix, vs, ix.FieldSource(vs, "spec", "hosts"), "host %q on Gateway %s/%s is already routed by %s: Istio keeps one and ignores the other; merge the routes into one VirtualService", host, ns, name, first.String()))
-					continue
+				k := meshHostKey{scope, meshFQDN(host, vs.Namespace)}
+				if !containsObject(claims[k], vs) {
+					claims[k] = append(claims[k], vs)
 				}
-				owner[key] = vs
 			}
+		}
+	}
+	keys := make([]meshHostKey, 0, len(claims))
+	for k := range claims {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool { return keys[i].scope+" "+keys[i].fqdn < keys[j].scope+" "+keys[j].fqdn })
+	reported := map[*index.Object]bool{}
+	var out []Finding
+	for _, k := range keys {
+		list := append([]*index.Object(nil), claims[k]...)
+		if k.scope != "*" { // a host exported everywhere also reaches this namespace
+			for _, vs := range claims[meshHostKey{"*", k.fqdn}] {
+				if !containsObject(list, vs) {
+					list = append(list, vs)
+				}
+			}
+		}
+		if len(list) < 2 {
+			continue
+		}
+		names := make([]string, len(list))
+		for i, vs := range list {
+			names[i] = vs.String()
+		}
+		sort.Strings(names)
+		for _, vs := range list {
+			if reported[vs] {
+				continue
+			}
+			reported[vs] = true
+			out = append(out, c.findingAt(ix, vs, []string{"spec", "hosts"}, "host %q on the mesh gateway is claimed by %s: sidecars use only one of them and drop the other's routes; merge the routes into one VirtualService", k.fqdn, strings.Join(names, ", ")))
 		}
 	}
 	return out
 }
 
-func init() {
-	RouteConflicts.Target = routeConflicts
+// boundToMesh reports whether a VirtualService applies to sidecars: it names
+// no gateway (the default is "mesh") or names "mesh".
+func boundToMesh(vs *index.Object) bool {
+	gws := listOf(vs.Spec(), "gateways")
+	if len(gws) == 0 {
+		return true
+	}
+	for _, g := range gws {
+		if s, _ := g.(string); s == "mesh" {
+			return true
+		}
+	}
+	return false
 }
 
-// pilotMerges reports whether, in istiod's answer, every path either
-// VirtualService declares for host reaches a route of that VirtualService:
-// istiod merged them without shadowing.
-func pilotMerges(ix *index.Index, env *Env, host string, vss ...*index.Object) bool {
-	ans, err := env.Mesh.Answer(ix)
-	if ans == nil || err != nil {
-		return false
+// exportScopes returns the namespaces a VirtualService is exported to, "*"
+// for all (no exportTo, or one that lists "*"); "." is its own namespace.
+func exportScopes(vs *index.Object) []string {
+	list := listOf(vs.Spec(), "exportTo")
+	if len(list) == 0 {
+		return []string{"*"}
 	}
-	for _, vs := range vss {
-		key, seen := pluginKey(vs), false
-		for _, g := range ans.Gateways {
-			for _, r := range g.Routes {
-				if r.VirtualService != vs || r.Host != host {
-					continue
-				}
-				seen = true
-				if r.From != key {
-					return false
-				}
-			}
+	var out []string
+	for _, e := range list {
+		s, _ := e.(string)
+		switch s {
+		case "*":
+			return []string{"*"}
+		case ".":
+			s = vs.Namespace
 		}
-		if !seen {
-			return false
+		out = append(out, s)
+	}
+	return out
+}
+
+// meshFQDN expands a short host name in the VirtualService's namespace, as
+// Istio's analyzer does (util.NewScopedFqdn).
+func meshFQDN(host, namespace string) string {
+	if strings.HasPrefix(host, "*") || strings.Contains(host, ".") {
+		return host
+	}
+	return host + "." + namespace + ".svc.cluster.local"
+}
+
+func containsObject(list []*index.Object, o *index.Object) bool {
+	for _, x := range list {
+		if x == o {
+			return true
 		}
 	}
-	return true
+	return false
+}
+
+func init() {
+	RouteConflicts.Target = routeConflicts
 }

@@ -38,9 +38,9 @@ func routeDestinationPort(ix *index.Index, _ *Env) []Finding {
 			}
 			switch {
 			case d.set && !found:
-				out = append(out, c.findingIn(ix, vs, ix.FieldSource(vs, "spec", strings.SplitN(d.path, "[", 2)[0]), "%s destination port %d is not a port of %s (it has %s)", d.path, d.port, svc.String(), strings.Join(ports, ", ")))
+				out = append(out, c.findingAt(ix, vs, []string{"spec", strings.SplitN(d.path, "[", 2)[0]}, "%s destination port %d is not a port of %s (it has %s)", d.path, d.port, svc.String(), strings.Join(ports, ", ")))
 			case !d.set && len(ports) > 1:
-				out = append(out, c.findingIn(ix, vs, ix.FieldSource(vs, "spec", strings.SplitN(d.path, "[", 2)[0]), "%s destination %s has ports %s: set destination.port.number", d.path, svc.String(), strings.Join(ports, ", ")))
+				out = append(out, c.findingAt(ix, vs, []string{"spec", strings.SplitN(d.path, "[", 2)[0]}, "%s destination %s has ports %s: set destination.port.number", d.path, svc.String(), strings.Join(ports, ", ")))
 			}
 		}
 	}

@@ -23,7 +23,7 @@ func routeGateways(ix *index.Index, _ *Env) []Finding {
 		for _, ref := range virtualServiceGateways(vs) {
 			ns, name := gatewayRef(vs.Namespace, ref)
 			if ix.Get("Gateway", ns, name) == nil {
-				out = append(out, c.findingIn(ix, vs, ix.FieldSource(vs, "spec", "gateways"), "gateway %q resolves to Gateway %s/%s, which this overlay does not render: fix the name or deploy the Gateway", ref, ns, name))
+				out = append(out, c.findingAt(ix, vs, []string{"spec", "gateways"}, "gateway %q resolves to Gateway %s/%s, which this overlay does not render: fix the name or deploy the Gateway", ref, ns, name))
 			}
 		}
 	}

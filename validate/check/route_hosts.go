@@ -66,7 +66,7 @@ func routeHosts(ix *index.Index, _ *Env) []Finding {
 				}
 			}
 			if !served {
-				out = append(out, c.findingIn(ix, vs, ix.FieldSource(vs, "spec", "hosts"), "host %q is not served by its gateways (they serve %s): make the VirtualService and Gateway hosts agree", host, strings.Join(offered, ", ")))
+				out = append(out, c.findingAt(ix, vs, []string{"spec", "hosts"}, "host %q is not served by its gateways (they serve %s): make the VirtualService and Gateway hosts agree", host, strings.Join(offered, ", ")))
 			}
 		}
 	}

@@ -48,7 +48,7 @@ func routeProtocol(ix *index.Index, _ *Env) []Finding {
 			for _, p := range svc.Spec.Ports {
 				if (!d.set && len(svc.Spec.Ports) == 1) || int64(p.Port) == d.port {
 					if proto := portProtocol(p.Name, p.AppProtocol); opaqueProtocols[proto] {
-						out = append(out, c.findingIn(ix, o, ix.FieldSource(o, "spec", "ports"), "port %d (%q) is declared %s, but %s routes HTTP to it from %s: Istio treats it as opaque TCP, so the route and HTTP WasmPlugins never apply; name it http", p.Port, p.Name, proto, vs.String(), d.path))
+						out = append(out, c.findingAt(ix, o, []string{"spec", "ports"}, "port %d (%q) is declared %s, but %s routes HTTP to it from %s: Istio treats it as opaque TCP, so the route and HTTP WasmPlugins never apply; name it http", p.Port, p.Name, proto, vs.String(), d.path))
 					}
 				}
 			}

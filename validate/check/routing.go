@@ -83,7 +83,8 @@ func destinations(o *index.Object) []destination {
 		for i, r := range listOf(o.Spec(), kind) {
 			route, _ := r.(map[string]any)
 			for j, d := range listOf(route, "route") {
-				dest := mapOf(d.(map[string]any), "destination")
+				dm, _ := d.(map[string]any) // `route: [null]` decodes to a nil entry
+				dest := mapOf(dm, "destination")
 				if dest == nil {
 					continue
 				}

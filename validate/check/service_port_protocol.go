@@ -1,7 +1,9 @@
 package check
 
 import (
-	"strings"
+	istiokube "istio.io/istio/pkg/config/kube"
+	"istio.io/istio/pkg/config/protocol"
+	corev1 "k8s.io/api/core/v1"
 
 	"meshops.dev/meshops/validate/index"
 )
@@ -19,16 +21,12 @@ var ServicePortProtocol = &Check{
 
 func init() { ServicePortProtocol.Target = servicePortProtocol }
 
-// protocols are the prefixes Istio recognises in a port name.
-var protocols = []string{"http", "http2", "https", "grpc", "grpc-web", "tcp", "tls", "mongo", "mysql", "redis", "udp"}
-
-func declaresProtocol(name string) bool {
-	for _, p := range protocols {
-		if name == p || strings.HasPrefix(name, p+"-") {
-			return true
-		}
-	}
-	return false
+// declaresProtocol reports whether Istio finds a protocol for a Service
+// port without sniffing, by istiod's own parser: the name's prefix before
+// the first "-", compared without regard to case (HTTP-web is http), UDP
+// ports, and well-known TCP ports (SMTP, DNS, MySQL, ...) without a prefix.
+func declaresProtocol(p corev1.ServicePort) bool {
+	return p.AppProtocol != nil || istiokube.ConvertProtocol(p.Port, p.Name, p.Protocol, nil) != protocol.Unsupported
 }
 
 func servicePortProtocol(ix *index.Index, _ *Env) []Finding {
@@ -40,8 +38,8 @@ func servicePortProtocol(ix *index.Index, _ *Env) []Finding {
 			continue
 		}
 		for _, p := range svc.Spec.Ports {
-			if p.AppProtocol == nil && !declaresProtocol(p.Name) {
-				out = append(out, c.findingIn(ix, o, ix.FieldSource(o, "spec", "ports"), "port %d is named %q, which declares no protocol: name it http (or http-<suffix>, grpc, tcp, ...) or set appProtocol", p.Port, p.Name))
+			if !declaresProtocol(p) {
+				out = append(out, c.findingAt(ix, o, []string{"spec", "ports"}, "port %d is named %q, which declares no protocol: name it http (or http-<suffix>, grpc, tcp, ...) or set appProtocol", p.Port, p.Name))
 			}
 		}
 	}

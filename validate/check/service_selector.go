@@ -49,9 +49,9 @@ func serviceSelector(ix *index.Index, _ *Env) []Finding {
 			continue
 		}
 		if w, diff, ok := closest(svc.Spec.Selector, candidates); ok {
-			out = append(out, c.finding(ix, o, "selector {%s} matches no workload in namespace %s: closest is %s, where %s", formatLabels(svc.Spec.Selector), o.Namespace, w.String(), diff))
+			out = append(out, c.findingAt(ix, o, []string{"spec", "selector"}, "selector {%s} matches no workload in namespace %s: closest is %s, where %s", formatLabels(svc.Spec.Selector), o.Namespace, w.String(), diff))
 		} else {
-			out = append(out, c.finding(ix, o, "selector {%s} matches no workload: namespace %s has none in this overlay", formatLabels(svc.Spec.Selector), o.Namespace))
+			out = append(out, c.findingAt(ix, o, []string{"spec", "selector"}, "selector {%s} matches no workload: namespace %s has none in this overlay", formatLabels(svc.Spec.Selector), o.Namespace))
 		}
 	}
 	return out

@@ -36,7 +36,7 @@ func serviceTargetPort(ix *index.Index, _ *Env) []Finding {
 					target = intstr.FromInt32(p.Port)
 				}
 				if !declares(w.Template.Spec, target) {
-					out = append(out, c.findingIn(ix, o, ix.FieldSource(o, "spec", "ports"), "port %q targets %s, which no container of %s declares: name or number a containerPort", p.Name, describePort(target), w.String()))
+					out = append(out, c.findingAt(ix, o, []string{"spec", "ports"}, "port %q targets %s, which no container of %s declares: name or number a containerPort", p.Name, describePort(target), w.String()))
 				}
 			}
 		}

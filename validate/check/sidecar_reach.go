@@ -21,6 +21,27 @@ var SidecarReach = &Check{
 
 func init() { SidecarReach.Target = sidecarReach }
 
+const injectKey = "sidecar.istio.io/inject"
+
+// sidecarField is the field a finding about w's missing sidecar points at:
+// the namespace's injection label when the namespace decides, else the pod
+// template's sidecar.istio.io/inject label or annotation, else its metadata.
+func sidecarField(ix *index.Index, w index.Workload, onNamespace bool) (*index.Object, []string) {
+	if ns := ix.Namespace(w.Namespace); onNamespace && ns != nil {
+		if _, ok := ns.Labels()["istio-injection"]; ok {
+			return ns, []string{"metadata", "labels", "istio-injection"}
+		}
+		return ns, []string{"metadata", "labels"}
+	}
+	if _, ok := w.Template.Labels[injectKey]; ok {
+		return w.Object, []string{"spec", "template", "metadata", "labels", injectKey}
+	}
+	if _, ok := w.Template.Annotations[injectKey]; ok {
+		return w.Object, []string{"spec", "template", "metadata", "annotations", injectKey}
+	}
+	return w.Object, []string{"spec", "template", "metadata"}
+}
+
 func sidecarReach(ix *index.Index, env *Env) []Finding {
 	c := SidecarReach
 	var out []Finding
@@ -34,11 +55,8 @@ func sidecarReach(ix *index.Index, env *Env) []Finding {
 			if inj.Sidecar || inj.AnnotationOnly {
 				continue
 			}
-			culprit, file := w.Object, ix.FieldSource(w.Object, "spec", "template", "metadata")
-			if ns := ix.Namespace(w.Namespace); inj.OnNamespace && ns != nil {
-				culprit, file = ns, ns.Source
-			}
-			out = append(out, c.findingIn(ix, culprit, file, "%s selects %s, which runs no Envoy sidecar, so the plugin never runs there: %s; %s",
+			culprit, field := sidecarField(ix, w, inj.OnNamespace)
+			out = append(out, c.findingAt(ix, culprit, field, "%s selects %s, which runs no Envoy sidecar, so the plugin never runs there: %s; %s",
 				o.String(), w.String(), inj.Why, inj.Fix))
 		}
 	}

@@ -63,7 +63,7 @@ func wasmPluginReach(ix *index.Index, env *Env) []Finding {
 			out = append(out, c.finding(ix, o, "selects pods in %s, but this overlay renders no workload there: the plugin would run nowhere; deploy a workload there or move the WasmPlugin to the workload's namespace", where))
 		default:
 			w, diff, _ := closest(selector, candidates)
-			out = append(out, c.findingIn(ix, o, ix.FieldSource(o, "spec", "selector"), "selector matchLabels {%s} matches no workload in %s: closest is %s, where %s; make the selector match its pod template labels",
+			out = append(out, c.findingAt(ix, o, []string{"spec", "selector"}, "selector matchLabels {%s} matches no workload in %s: closest is %s, where %s; make the selector match its pod template labels",
 				formatLabels(selector), where, w.String(), diff))
 		}
 	}

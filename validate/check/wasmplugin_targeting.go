@@ -29,7 +29,6 @@ func wasmPluginTargeting(ix *index.Index, _ *Env) []Finding {
 	c := WasmPluginTargeting
 	var out []Finding
 	for _, o := range ix.Kind("WasmPlugin") {
-		file := ix.FieldSource(o, "spec", "targetRefs")
 		spec := o.Spec()
 		refs := listOf(spec, "targetRefs")
 		if ref := mapOf(spec, "targetRef"); ref != nil {
@@ -39,7 +38,7 @@ func wasmPluginTargeting(ix *index.Index, _ *Env) []Finding {
 			continue
 		}
 		if len(mapOf(spec, "selector")) > 0 {
-			out = append(out, c.findingIn(ix, o, file, "sets both selector and targetRefs: keep selector for sidecars, or targetRefs for Gateway API gateways and waypoints"))
+			out = append(out, c.findingAt(ix, o, []string{"spec", "targetRefs"}, "sets both selector and targetRefs: keep selector for sidecars, or targetRefs for Gateway API gateways and waypoints"))
 		}
 		for i, r := range refs {
 			ref, _ := r.(map[string]any)
@@ -47,14 +46,24 @@ func wasmPluginTargeting(ix *index.Index, _ *Env) []Finding {
 			wantGroup, known := targetKinds[kind]
 			switch {
 			case !known || group != wantGroup:
-				out = append(out, c.findingIn(ix, o, file, "targetRefs[%d] names %s %q (group %q), which Istio drops for this policy and sidecars ignore: target a gateway.networking.k8s.io Gateway, a Service or a ServiceEntry, or use selector for sidecars", i, kind, name, group))
+				out = append(out, c.findingAt(ix, o, []string{"spec", "targetRefs"}, "targetRefs[%d] names %s %q (group %q), which Istio drops for this policy and sidecars ignore: target a gateway.networking.k8s.io Gateway, a Service or a ServiceEntry, or use selector for sidecars", i, kind, name, group))
 			case ns != "" && ns != o.Namespace:
-				out = append(out, c.findingIn(ix, o, file, "targetRefs[%d] names %s %s/%s in another namespace: targetRefs are namespace-local; create the WasmPlugin in namespace %s", i, kind, ns, name, ns))
+				out = append(out, c.findingAt(ix, o, []string{"spec", "targetRefs"}, "targetRefs[%d] names %s %s/%s in another namespace: targetRefs are namespace-local; create the WasmPlugin in namespace %s", i, kind, ns, name, ns))
 			case kind == "GatewayClass":
-			case ix.Get(kind, o.Namespace, name) == nil:
-				out = append(out, c.findingIn(ix, o, file, "targetRefs[%d] names %s %s/%s, which this overlay does not render: the plugin would attach to nothing", i, kind, o.Namespace, name))
+			case !rendered(ix.GroupKind(wantGroup, kind), o.Namespace, name):
+				out = append(out, c.findingAt(ix, o, []string{"spec", "targetRefs"}, "targetRefs[%d] names %s %s/%s, which this overlay does not render: the plugin would attach to nothing", i, kind, o.Namespace, name))
 			}
 		}
 	}
 	return out
+}
+
+// rendered reports whether objs holds the object namespace/name.
+func rendered(objs []*index.Object, namespace, name string) bool {
+	for _, o := range objs {
+		if o.Namespace == namespace && o.Name == name {
+			return true
+		}
+	}
+	return false
 }

@@ -34,7 +34,7 @@ func deploymentSelector(ix *index.Index, _ *Env) []Finding {
 			}
 			tpl := stringMap(mapOf(mapOf(mapOf(o.Spec(), "template"), "metadata"), "labels"))
 			if selector.Empty() || !selector.Matches(labels.Set(tpl)) {
-				out = append(out, c.findingIn(ix, o, ix.FieldSource(o, "spec", "selector"), "spec.selector {%s} does not match its pod template labels {%s}: the API server rejects it", selector.String(), formatLabels(tpl)))
+				out = append(out, c.findingAt(ix, o, []string{"spec", "selector"}, "spec.selector {%s} does not match its pod template labels {%s}: the API server rejects it", selector.String(), formatLabels(tpl)))
 			}
 		}
 	}

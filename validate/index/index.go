@@ -5,6 +5,7 @@ package index
 import (
 	"bytes"
 	"sort"
+	"strings"
 
 	yaml "go.yaml.in/yaml/v3"
 
@@ -124,7 +125,7 @@ func (ix *Index) Line(file string, o *Object) int {
 	}
 	docs, ok := ix.lines[file]
 	if !ok {
-		docs = parseDocStarts(ix.result, file)
+		docs, _ = ix.result.Memo(file, "index.docStarts", func() any { return parseDocStarts(ix.result, file) }).([]docStart)
 		ix.lines[file] = docs
 	}
 	for _, d := range docs {
@@ -133,6 +134,119 @@ func (ix *Index) Line(file string, o *Object) int {
 		}
 	}
 	return 0
+}
+
+// FieldLine returns the line of file where the field at path (map keys,
+// "spec", "ports") of o is set: in the document that declares or patches
+// o, the deepest key of path present there; in a kustomization, the
+// operation of the inline JSON patch that sets it. It falls back to Line.
+func (ix *Index) FieldLine(file string, o *Object, path ...string) int {
+	if len(path) > 0 && render.KustomizationFile(ix.result.Tree(), dirOf(file)) == file {
+		if n := ix.result.InlinePatchLine(file, o.Res, path); n > 0 {
+			return n
+		}
+		return ix.Line(file, o)
+	}
+	docs, _ := ix.result.Memo(file, "index.docs", func() any { return parseDocs(ix.result, file) }).([]*yaml.Node)
+	for _, m := range docs {
+		if docKind(m, "kind") != o.Kind || docName(m) != o.Name {
+			continue
+		}
+		line := m.Line
+		cur := m
+		for _, key := range path {
+			next := (*yaml.Node)(nil)
+			candidates := []*yaml.Node{cur}
+			if cur.Kind == yaml.SequenceNode { // the first element that has the key
+				candidates = cur.Content
+			}
+		search:
+			for _, c := range candidates {
+				if c.Kind != yaml.MappingNode {
+					continue
+				}
+				for i := 0; i+1 < len(c.Content); i += 2 {
+					if c.Content[i].Value == key {
+						line, next = c.Content[i].Line, c.Content[i+1]
+						break search
+					}
+				}
+			}
+			if next == nil {
+				break
+			}
+			cur = next
+		}
+		return line
+	}
+	return ix.Line(file, o)
+}
+
+// ImageLine returns the line of the images: entry of a kustomization file
+// whose name or newName is image, or the line of images: itself when no
+// entry is, or 0.
+func (ix *Index) ImageLine(file, image string) int {
+	docs, _ := ix.result.Memo(file, "index.docs", func() any { return parseDocs(ix.result, file) }).([]*yaml.Node)
+	for _, m := range docs {
+		for i := 0; i+1 < len(m.Content); i += 2 {
+			if m.Content[i].Value != "images" {
+				continue
+			}
+			for _, entry := range m.Content[i+1].Content {
+				if docKind(entry, "name") == image || docKind(entry, "newName") == image {
+					return entry.Line
+				}
+			}
+			return m.Content[i].Line
+		}
+	}
+	return 0
+}
+
+func dirOf(file string) string {
+	if i := strings.LastIndex(file, "/"); i >= 0 {
+		return file[:i]
+	}
+	return "."
+}
+
+// parseDocs returns the top-level mapping of each document of a file.
+func parseDocs(r *render.Result, file string) []*yaml.Node {
+	data, err := r.ReadFile(file)
+	if err != nil {
+		return nil
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	var out []*yaml.Node
+	for {
+		var doc yaml.Node
+		if err := dec.Decode(&doc); err != nil {
+			return out
+		}
+		if len(doc.Content) == 1 && doc.Content[0].Kind == yaml.MappingNode {
+			out = append(out, doc.Content[0])
+		}
+	}
+}
+
+// docKind returns the scalar value of a top-level key of a document.
+func docKind(m *yaml.Node, key string) string {
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == key {
+			return m.Content[i+1].Value
+		}
+	}
+	return ""
+}
+
+// docName returns a document's metadata.name.
+func docName(m *yaml.Node) string {
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == "metadata" {
+			return docKind(m.Content[i+1], "name")
+		}
+	}
+	return ""
 }
 
 func parseDocStarts(r *render.Result, file string) []docStart {
@@ -169,12 +283,76 @@ func parseDocStarts(r *render.Result, file string) []docStart {
 	}
 }
 
-// Kind returns every object of a kind, in render order.
-func (ix *Index) Kind(kind string) []*Object { return ix.byKind[kind] }
+// Narrow returns a copy of ix in which o is the only object of its kind:
+// the other kinds are untouched. It lets a caller find which object a
+// check cannot handle.
+func (ix *Index) Narrow(o *Object) *Index {
+	n := *ix
+	n.lines = nil
+	n.byKind = make(map[string][]*Object, len(ix.byKind))
+	for k, objs := range ix.byKind {
+		n.byKind[k] = objs
+	}
+	n.byKind[o.Kind] = []*Object{o}
+	n.Objects = nil
+	for _, x := range ix.Objects {
+		if x.Kind != o.Kind || x == o {
+			n.Objects = append(n.Objects, x)
+		}
+	}
+	n.workloads = nil
+	for _, w := range ix.workloads {
+		if w.Kind != o.Kind || w.Object == o {
+			n.workloads = append(n.workloads, w)
+		}
+	}
+	return &n
+}
 
-// Get returns the object of a kind, namespace and name, or nil.
-func (ix *Index) Get(kind, namespace, name string) *Object {
+// canonicalGroups are the API groups of the kinds the checks look up by
+// kind alone: an Istio Gateway is networking.istio.io, and a Gateway API
+// Gateway (gateway.networking.k8s.io) of the same name is another object.
+var canonicalGroups = map[string]string{
+	"Namespace": "", "Service": "", "Secret": "", "ConfigMap": "", "Pod": "", "ServiceAccount": "",
+	"Deployment": "apps", "StatefulSet": "apps", "DaemonSet": "apps", "ReplicaSet": "apps",
+	"Job": "batch", "CronJob": "batch",
+	"Gateway": "networking.istio.io", "VirtualService": "networking.istio.io", "DestinationRule": "networking.istio.io",
+	"ServiceEntry": "networking.istio.io", "Sidecar": "networking.istio.io", "WorkloadEntry": "networking.istio.io",
+	"WasmPlugin": "extensions.istio.io",
+}
+
+// CanonicalGroup returns the API group Kind and Get mean by kind, and
+// whether kind has one; other kinds match in every group.
+func CanonicalGroup(kind string) (string, bool) {
+	g, ok := canonicalGroups[kind]
+	return g, ok
+}
+
+// Kind returns every object of a kind, in render order: for the kinds of
+// CanonicalGroup only those of that group (an Istio Gateway, not a Gateway
+// API one); use GroupKind for another group.
+func (ix *Index) Kind(kind string) []*Object {
+	group, ok := canonicalGroups[kind]
+	if !ok {
+		return ix.byKind[kind]
+	}
+	return ix.GroupKind(group, kind)
+}
+
+// GroupKind returns every object of an API group and kind, in render order.
+func (ix *Index) GroupKind(group, kind string) []*Object {
+	var out []*Object
 	for _, o := range ix.byKind[kind] {
+		if o.Group == group {
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
+// Get returns the object of a kind (in its canonical group, as Kind), namespace and name, or nil.
+func (ix *Index) Get(kind, namespace, name string) *Object {
+	for _, o := range ix.Kind(kind) {
 		if o.Namespace == namespace && o.Name == name {
 			return o
 		}
@@ -214,7 +392,7 @@ func (ix *Index) Workloads(namespace string) []Workload {
 // for the many checks that look at workloads.
 func (ix *Index) decodeWorkloads() {
 	for _, kind := range WorkloadKinds {
-		for _, o := range ix.byKind[kind] {
+		for _, o := range ix.Kind(kind) {
 			if tpl, ok := podTemplate(o); ok {
 				ix.workloads = append(ix.workloads, Workload{Object: o, Template: tpl})
 			}

@@ -3,7 +3,6 @@
 package pipeline
 
 import (
-	"errors"
 	"fmt"
 	"runtime"
 	"sync"
@@ -30,8 +29,24 @@ type Options struct {
 
 // Result is what a run found.
 type Result struct {
+	// Targets is every target discovered; Rendered those that rendered.
 	Targets  []render.Target
+	Rendered []render.Target
 	Findings []check.Finding
+}
+
+// RenderFailed reports whether a target could not be rendered (or a check
+// crashed): the run's verdict is incomplete, and the validator exits 2.
+func (r *Result) RenderFailed() bool {
+	if len(r.Rendered) < len(r.Targets) {
+		return true
+	}
+	for _, f := range r.Findings {
+		if f.Code == check.InternalError.Code {
+			return true
+		}
+	}
+	return false
 }
 
 // Errors reports whether any finding is at error level.
@@ -45,7 +60,8 @@ func (r *Result) Errors() bool {
 }
 
 // Run validates the repository at root. The error is non-nil when the
-// repository could not be read or a target could not be rendered at all.
+// repository could not be read or holds no target; a target that does not
+// render is a finding (RN001, RN002) and the others are still checked.
 func Run(root string, opts Options) (*Result, error) {
 	tree, err := render.LoadDir(root)
 	if err != nil {
@@ -95,11 +111,7 @@ func RunTree(tree *render.Tree, opts Options) (*Result, error) {
 	for i, tg := range targets {
 		custom, err := render.Prepare(tree, tg)
 		if err != nil {
-			f, ok := remoteFinding(tg, err)
-			if !ok {
-				return nil, err
-			}
-			remote = append(remote, f)
+			remote = append(remote, renderFinding(tree, tg, err))
 			repo.Failed[tg.Dir] = err
 			continue
 		}
@@ -163,34 +175,27 @@ func RunTree(tree *render.Tree, opts Options) (*Result, error) {
 	close(rendered)
 	checked.Wait()
 
-	for _, err := range errs { // the first target that failed, in discovery order
-		if err != nil {
-			return nil, err
-		}
-	}
 	if loadErr != nil {
 		return nil, fmt.Errorf("load CRD validation: %w", loadErr)
 	}
-	for _, ix := range indexes {
+	result := &Result{Targets: targets}
+	for i, err := range errs {
+		if err != nil {
+			remote = append(remote, renderFinding(tree, targets[i], err))
+			repo.Failed[targets[i].Dir] = err
+		}
+	}
+	for i, ix := range indexes {
 		if ix != nil {
 			repo.Targets = append(repo.Targets, ix)
+			result.Rendered = append(result.Rendered, targets[i])
 		}
 	}
 	findings = append(findings, remote...)
 	for _, c := range checks {
 		findings = append(findings, c.RunRepo(repo, env)...)
 	}
-	check.Sort(findings)
-	return &Result{Targets: targets, Findings: findings}, nil
-}
-
-// remoteFinding turns a refused remote reference into a finding: the
-// repository is readable, one kustomization just reaches for the network.
-func remoteFinding(tg render.Target, err error) (check.Finding, bool) {
-	var se *render.SourceError
-	if !errors.As(err, &se) || !se.Remote {
-		return check.Finding{}, false
-	}
-	c := check.RemoteReference
-	return check.Finding{Code: c.Code, Severity: c.Severity, Target: tg.Dir, File: se.File, Message: se.Msg}, true
+	result.Findings = superseded(merge(findings))
+	check.Sort(result.Findings)
+	return result, nil
 }

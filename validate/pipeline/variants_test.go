@@ -85,15 +85,6 @@ func grouped(findings []check.Finding) map[string]*got {
 	return out
 }
 
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
 // TestBrokenVariants breaks the fork fixture one mistake at a time, as the
 // corpus says, and expects exactly the findings the corpus lists: code, file,
 // line, resource and targets, nothing missing and nothing more.

@@ -32,7 +32,7 @@ type Target struct {
 func (t Target) Name() string { return path.Base(t.Dir) }
 
 // Discover lists every overlay (each directory of overlays/ with a
-// kustomization file) and every cluster entry point (under clusters/, each
+// kustomization file; one without, such as overlays/_shared, is not a target) and every cluster entry point (under clusters/, each
 // directory with a kustomization file or, failing that, with manifests that no
 // entry point above it already covers), in a stable order.
 func Discover(t *Tree) ([]Target, error) {
@@ -50,7 +50,7 @@ func Discover(t *Tree) ([]Target, error) {
 			continue
 		}
 		if KustomizationFile(t, dir) == "" {
-			return nil, fmt.Errorf("%s: no kustomization.yaml (every directory of overlays/ is an environment)", dir)
+			continue // shared files or components, not an environment
 		}
 		targets = append(targets, Target{Kind: Overlay, Dir: dir})
 	}

@@ -34,7 +34,7 @@ func LoadGit(dir, rev string) (*Tree, error) {
 		}
 		meta, p, ok := strings.Cut(string(rec), "\t")
 		f := strings.Fields(meta)
-		if !ok || len(f) != 3 || f[1] != "blob" || skipPath(p) {
+		if !ok || len(f) != 3 || f[1] != "blob" {
 			continue
 		}
 		blobs = append(blobs, blob{p, f[2], f[0]})
@@ -53,35 +53,31 @@ func LoadGit(dir, rev string) (*Tree, error) {
 	if err := cat.Start(); err != nil {
 		return nil, fmt.Errorf("git cat-file: %w", err)
 	}
+	written := make(chan struct{})
 	go func() {
+		defer close(written)
 		w := bufio.NewWriter(in)
 		for _, b := range blobs {
-			fmt.Fprintln(w, b.sha)
+			if _, err := fmt.Fprintln(w, b.sha); err != nil {
+				break // git exited (killed below on a read error)
+			}
 		}
 		w.Flush()
 		in.Close()
 	}()
-	r := bufio.NewReader(out)
-	contents := map[string][]byte{}
-	for _, b := range blobs {
-		header, err := r.ReadString('\n')
-		if err != nil {
-			return nil, fmt.Errorf("git cat-file: %w", err)
-		}
-		f := strings.Fields(header)
-		if len(f) != 3 {
-			return nil, fmt.Errorf("git cat-file: unexpected %q", header)
-		}
-		size, err := strconv.Atoi(f[2])
-		if err != nil {
-			return nil, fmt.Errorf("git cat-file: unexpected %q", header)
-		}
-		data := make([]byte, size+1) // the object and a newline
-		if _, err := io.ReadFull(r, data); err != nil {
-			return nil, fmt.Errorf("git cat-file: %w", err)
-		}
-		contents[b.sha] = data[:size]
+	ids := make([]string, len(blobs))
+	for i, b := range blobs {
+		ids[i] = b.sha
 	}
+	contents, err := readBatch(bufio.NewReader(out), ids)
+	if err != nil {
+		// Stop git and the writer: neither outlives the call.
+		_ = cat.Process.Kill()
+		_ = cat.Wait()
+		<-written
+		return nil, err
+	}
+	<-written
 	if err := cat.Wait(); err != nil {
 		return nil, fmt.Errorf("git cat-file: %v: %s", err, strings.TrimSpace(stderr.String()))
 	}
@@ -100,9 +96,6 @@ func LoadGit(dir, rev string) (*Tree, error) {
 			t.unsupported[b.path] = true
 			continue
 		}
-		if len(data) > maxFileBytes {
-			continue
-		}
 		if err := t.Add(b.path, data); err != nil {
 			return nil, fmt.Errorf("%s at %s: %w", b.path, rev, err)
 		}
@@ -110,13 +103,27 @@ func LoadGit(dir, rev string) (*Tree, error) {
 	return t, nil
 }
 
-// skipPath reports whether a repository path lies in a directory LoadDir skips.
-func skipPath(p string) bool {
-	parts := strings.Split(p, "/")
-	for _, d := range parts[:len(parts)-1] {
-		if skipDir(d) {
-			return true
+// readBatch reads git cat-file --batch's answer for each blob, by object id.
+func readBatch(r *bufio.Reader, ids []string) (map[string][]byte, error) {
+	contents := map[string][]byte{}
+	for _, id := range ids {
+		header, err := r.ReadString('\n')
+		if err != nil {
+			return nil, fmt.Errorf("git cat-file: %w", err)
 		}
+		f := strings.Fields(header)
+		if len(f) != 3 {
+			return nil, fmt.Errorf("git cat-file: unexpected %q", header)
+		}
+		size, err := strconv.Atoi(f[2])
+		if err != nil {
+			return nil, fmt.Errorf("git cat-file: unexpected %q", header)
+		}
+		data := make([]byte, size+1) // the object and a newline
+		if _, err := io.ReadFull(r, data); err != nil {
+			return nil, fmt.Errorf("git cat-file: %w", err)
+		}
+		contents[id] = data[:size]
 	}
-	return false
+	return contents, nil
 }

@@ -1,8 +1,12 @@
 package render
 
 import (
+	"fmt"
 	"path"
+	"strconv"
 	"strings"
+
+	yamlv3 "go.yaml.in/yaml/v3"
 
 	"sigs.k8s.io/kustomize/api/resource"
 	"sigs.k8s.io/kustomize/api/types"
@@ -108,12 +112,11 @@ func patchSets(data []byte, target *types.Selector, res *resource.Resource, fiel
 	if target != nil && !selects(target, res) {
 		return false
 	}
-	want := "/" + strings.Join(field, "/")
 	var ops []map[string]any
 	if yaml.Unmarshal(data, &ops) == nil && len(ops) > 0 {
 		for _, op := range ops {
 			p, _ := op["path"].(string)
-			if p == want || strings.HasPrefix(p, want+"/") || strings.HasPrefix(want, p+"/") {
+			if pathOverlaps(p, field) {
 				return target != nil
 			}
 		}
@@ -154,4 +157,63 @@ func selects(s *types.Selector, res *resource.Resource) bool {
 	gvk := res.GetGvk()
 	return re.MatchGvk(resid.Gvk{Group: gvk.Group, Version: gvk.Version, Kind: gvk.Kind}) &&
 		re.MatchName(res.GetName()) && re.MatchNamespace(res.GetNamespace())
+}
+
+// InlinePatchLine returns the line of kfile (a kustomization) holding the
+// operation of an inline JSON 6902 patch that targets res and sets field
+// (or something inside it, or a parent of it), or 0.
+func (r *Result) InlinePatchLine(kfile string, res *resource.Resource, field []string) int {
+	data, err := r.tree.ReadFile(kfile)
+	if err != nil {
+		return 0
+	}
+	var k types.Kustomization
+	if yaml.Unmarshal(data, &k) != nil {
+		return 0
+	}
+	starts := inlinePatchLines(data)
+	for i, p := range k.Patches {
+		if p.Patch == "" || p.Target == nil || !selects(p.Target, res) {
+			continue
+		}
+		start := starts[fmt.Sprintf("patches[%d]", i)]
+		if start == 0 {
+			continue
+		}
+		var ops yamlv3.Node
+		if yamlv3.Unmarshal([]byte(p.Patch), &ops) != nil || len(ops.Content) == 0 || ops.Content[0].Kind != yamlv3.SequenceNode {
+			continue
+		}
+		for _, op := range ops.Content[0].Content {
+			for j := 0; j+1 < len(op.Content); j += 2 {
+				if op.Content[j].Value != "path" {
+					continue
+				}
+				if pathOverlaps(op.Content[j+1].Value, field) {
+					return start + op.Line
+				}
+			}
+		}
+	}
+	return 0
+}
+
+// pathOverlaps reports whether a JSON patch path (/spec/servers/0/hosts)
+// sets field (map keys: spec, servers, hosts), something inside it, or a
+// parent of it. List indices are ignored: field names no list element.
+func pathOverlaps(pointer string, field []string) bool {
+	var keys []string
+	for _, k := range strings.Split(strings.TrimPrefix(pointer, "/"), "/") {
+		if _, err := strconv.Atoi(k); err == nil || k == "-" {
+			continue
+		}
+		keys = append(keys, strings.ReplaceAll(strings.ReplaceAll(k, "~1", "/"), "~0", "~"))
+	}
+	n := min(len(keys), len(field))
+	for i := 0; i < n; i++ {
+		if keys[i] != field[i] {
+			return false
+		}
+	}
+	return n > 0 || len(field) == 0
 }

@@ -38,6 +38,14 @@ func (r *Result) Source(res *resource.Resource) string {
 	return KustomizationFile(r.tree, r.Target.Dir)
 }
 
+// Tree is the tree the result was rendered from.
+func (r *Result) Tree() *Tree { return r.tree }
+
+// Memo is the tree's Memo: what was parsed from a file, parsed once.
+func (r *Result) Memo(rel, purpose string, compute func() any) any {
+	return r.tree.Memo(rel, purpose, compute)
+}
+
 // ReadFile reads a repository file from the tree the result was rendered from.
 func (r *Result) ReadFile(rel string) ([]byte, error) { return r.tree.ReadFile(rel) }
 
@@ -110,7 +118,10 @@ func Build(t *Tree, target Target) (res *Result, err error) {
 	wrapper := path.Join(wrapperDir, target.Dir)
 	m, err := krusty.MakeKustomizer(Options()).Run(t.fs, t.Abs(wrapper))
 	if err != nil {
-		return fail(t.relErr(err))
+		// The wrapper names the target by a relative path of the in-memory
+		// tree (../../../overlays/qa): name it as the repository does.
+		up := strings.Repeat("../", strings.Count(wrapper, "/")+1)
+		return fail(errors.New(strings.ReplaceAll(t.relErr(err).Error(), up+target.Dir, target.Dir)))
 	}
 	res = &Result{Target: target, Resources: m, sources: make(map[*resource.Resource]string, m.Size()), tree: t}
 	for _, r := range m.Resources() {

@@ -179,13 +179,13 @@ func TestBadInput(t *testing.T) {
 		repo string
 		want string // the error names the file and the problem
 	}{
-		{"remote", `overlays/dev/kustomization.yaml: resources[0] "https://github.com/fixture-org/shared//base?ref=v1" is a remote reference`},
-		{"missing", `overlays/dev/kustomization.yaml: resources[0] "../../base": no such file or directory`},
+		{"remote", `overlays/dev/kustomization.yaml:4: resources[0] "https://github.com/fixture-org/shared//base?ref=v1" is a remote reference`},
+		{"missing", `overlays/dev/kustomization.yaml:4: resources[0] "../../base": no such file or directory`},
 		{"cycle", `kustomization cycle: overlays/dev -> base -> overlays/dev`},
 		{"malformed", `overlays/dev/service.yaml`},
 		{"notkube", `overlays/dev/notes.yaml`},
 		{"badfield", `overlays/dev/kustomization.yaml: not a valid kustomization: error unmarshaling JSON: while decoding JSON: json: unknown field "resource"`},
-		{"escape", `overlays/dev/kustomization.yaml: resources[0] "../../../shared" points outside the repository`},
+		{"escape", `overlays/dev/kustomization.yaml:4: resources[0] "../../../shared" points outside the repository`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.repo, func(t *testing.T) {

@@ -7,7 +7,9 @@ import (
 	"io"
 	"path"
 	"regexp"
+	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	yamlv3 "go.yaml.in/yaml/v3"
 	"sigs.k8s.io/kustomize/api/types"
@@ -25,13 +27,42 @@ func IsRemote(ref string) bool { return remoteRef.MatchString(ref) }
 // SourceError is an input problem found before rendering, naming the file.
 type SourceError struct {
 	File string // repository-relative
+	// Line is the line of File the problem is on; 0 if unknown.
+	Line int
 	Msg  string
 	// Remote is set when the problem is a remote reference: the repository
 	// is readable, one kustomization reaches for the network.
 	Remote bool
 }
 
-func (e *SourceError) Error() string { return e.File + ": " + e.Msg }
+func (e *SourceError) Error() string {
+	if e.Line > 0 {
+		return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Msg)
+	}
+	return e.File + ": " + e.Msg
+}
+
+// lineOf returns the first line of data that contains s, or 0.
+func lineOf(data []byte, s string) int {
+	i := bytes.Index(data, []byte(s))
+	if i < 0 {
+		return 0
+	}
+	return bytes.Count(data[:i], []byte("\n")) + 1
+}
+
+// yamlLine matches the line go-yaml names in its errors ("yaml: line 3: ...").
+var yamlLine = regexp.MustCompile(`\bline (\d+)\b`)
+
+// errLine returns the line a YAML error names, or 0.
+func errLine(err error) int {
+	m := yamlLine.FindStringSubmatch(err.Error())
+	if m == nil {
+		return 0
+	}
+	n, _ := strconv.Atoi(m[1])
+	return n
+}
 
 // CheckSources walks the kustomization graph from dir before Kustomize sees
 // it, and refuses what would make a render reach the network or the world
@@ -67,7 +98,7 @@ func checkDir(t *Tree, dir string, stack []string, customSchema *bool) error {
 	}
 	var k types.Kustomization
 	if err := yaml.UnmarshalStrict(data, &k); err != nil {
-		return &SourceError{File: file, Msg: "not a valid kustomization: " + err.Error()}
+		return &SourceError{File: file, Line: errLine(err), Msg: "not a valid kustomization: " + err.Error()}
 	}
 	if len(k.OpenAPI) > 0 {
 		*customSchema = true
@@ -78,12 +109,13 @@ func checkDir(t *Tree, dir string, stack []string, customSchema *bool) error {
 	refs := func(field string, list []string) error {
 		for i, ref := range list {
 			where := fmt.Sprintf("%s[%d] %q", field, i, ref)
+			line := lineOf(data, ref)
 			if IsRemote(ref) {
-				return &SourceError{File: file, Msg: where + " is a remote reference; the validator renders offline, so vendor it into the repository", Remote: true}
+				return &SourceError{File: file, Line: line, Msg: where + " is a remote reference; the validator renders offline, so vendor it into the repository", Remote: true}
 			}
 			target := path.Clean(path.Join(dir, ref))
 			if path.IsAbs(ref) || target == ".." || strings.HasPrefix(target, "../") {
-				return &SourceError{File: file, Msg: where + " points outside the repository"}
+				return &SourceError{File: file, Line: line, Msg: where + " points outside the repository"}
 			}
 			switch {
 			case t.IsDir(target):
@@ -91,16 +123,20 @@ func checkDir(t *Tree, dir string, stack []string, customSchema *bool) error {
 					return err
 				}
 			case t.Unsupported(target):
-				return &SourceError{File: file, Msg: where + ": the validator cannot render a file name with characters outside [a-zA-Z0-9-_.:] (a limit of Kustomize's in-memory file system); rename it"}
+				return &SourceError{File: file, Line: line, Msg: where + ": the validator cannot render a file name with characters outside [a-zA-Z0-9-_.:] (a limit of Kustomize's in-memory file system); rename it"}
 			case !t.Exists(target):
-				return &SourceError{File: file, Msg: where + ": no such file or directory"}
+				return &SourceError{File: file, Line: line, Msg: where + ": no such file or directory"}
 			case field == "resources":
-				if err := checkManifest(t, target); err != nil {
+				err, _ := t.Memo(target, "checkManifest", func() any { return checkManifest(t, target) }).(error)
+				if err != nil {
 					return err
 				}
 			}
 		}
 		return nil
+	}
+	if err := checkPatches(t, dir, file, data, &k); err != nil {
+		return err
 	}
 	if err := refs("resources", k.Resources); err != nil {
 		return err
@@ -129,7 +165,7 @@ func checkManifest(t *Tree, file string) error {
 			return nil
 		}
 		if err != nil {
-			return &SourceError{File: file, Msg: fmt.Sprintf("document %d is not valid YAML: %s", n, strings.TrimPrefix(err.Error(), "yaml: "))}
+			return &SourceError{File: file, Line: errLine(err), Msg: fmt.Sprintf("document %d is not valid YAML: %s", n, strings.TrimPrefix(err.Error(), "yaml: "))}
 		}
 		if doc == nil {
 			continue // an empty document between separators
@@ -149,4 +185,132 @@ func checkManifest(t *Tree, file string) error {
 			}
 		}
 	}
+}
+
+// checkPatches parses every patch of a kustomization (patch files and
+// inline patches) as Kustomize will, but strictly and before it: a tab, a
+// bad indent, a duplicate key or bytes that are not UTF-8 become an error
+// naming the patch file (or the kustomization, for an inline patch) and the
+// line, instead of Kustomize's "unable to parse SM or JSON patch".
+func checkPatches(t *Tree, dir, kfile string, kdata []byte, k *types.Kustomization) error {
+	inline := inlinePatchLines(kdata)
+	check := func(field string, i int, p types.Patch) error {
+		where := fmt.Sprintf("%s[%d]", field, i)
+		if p.Path != "" {
+			file := path.Clean(path.Join(dir, p.Path))
+			data, err := t.ReadFile(file)
+			if err != nil {
+				return nil // a missing patch file is Kustomize's to report, with its name
+			}
+			if line, msg := parsePatch(data); msg != "" {
+				return &SourceError{File: file, Line: line, Msg: fmt.Sprintf("patch (%s of %s) is not valid YAML: %s", where, kfile, msg)}
+			}
+			return nil
+		}
+		if line, msg := parsePatch([]byte(p.Patch)); msg != "" {
+			abs := 0
+			if start := inline[where]; start > 0 && line > 0 {
+				abs = start + line
+			}
+			return &SourceError{File: kfile, Line: abs, Msg: fmt.Sprintf("%s: inline patch is not valid YAML: %s", where, msg)}
+		}
+		return nil
+	}
+	for i, p := range k.Patches {
+		if err := check("patches", i, p); err != nil {
+			return err
+		}
+	}
+	//nolint:staticcheck // patchesJson6902 and patchesStrategicMerge are deprecated but still honoured.
+	for i, p := range k.PatchesJson6902 {
+		if err := check("patchesJson6902", i, p); err != nil {
+			return err
+		}
+	}
+	//nolint:staticcheck // see above
+	for i, p := range k.PatchesStrategicMerge {
+		ref := string(p)
+		if !strings.Contains(ref, "\n") && t.Exists(path.Join(dir, ref)) {
+			if err := check("patchesStrategicMerge", i, types.Patch{Path: ref}); err != nil {
+				return err
+			}
+			continue
+		}
+		if err := check("patchesStrategicMerge", i, types.Patch{Patch: ref}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// parsePatch decodes every document of a patch strictly; it returns the
+// line and cause of the first problem, or "".
+func parsePatch(data []byte) (int, string) {
+	if !utf8.Valid(data) {
+		i := 0
+		for i < len(data) {
+			r, size := utf8.DecodeRune(data[i:])
+			if r == utf8.RuneError && size == 1 {
+				break
+			}
+			i += size
+		}
+		return bytes.Count(data[:i], []byte("\n")) + 1, fmt.Sprintf("byte 0x%02x is not UTF-8", data[i])
+	}
+	dec := yamlv3.NewDecoder(bytes.NewReader(data))
+	for {
+		var doc any
+		err := dec.Decode(&doc)
+		if errors.Is(err, io.EOF) {
+			return 0, ""
+		}
+		if err != nil {
+			msg := strings.TrimPrefix(err.Error(), "yaml: ")
+			msg = strings.Join(strings.Fields(strings.TrimPrefix(msg, "unmarshal errors:")), " ")
+			line := errLine(err)
+			msg = strings.TrimPrefix(msg, fmt.Sprintf("line %d: ", line))
+			return line, msg
+		}
+	}
+}
+
+// inlinePatchLines maps "patches[i]" (and the deprecated fields) to the
+// line of the kustomization file just before the inline patch's text: the
+// line of a block scalar's indicator (patch: |-), so that line n of the
+// patch is that line plus n.
+func inlinePatchLines(kdata []byte) map[string]int {
+	out := map[string]int{}
+	var doc yamlv3.Node
+	if yamlv3.Unmarshal(kdata, &doc) != nil || len(doc.Content) == 0 {
+		return out
+	}
+	root := doc.Content[0]
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		field, list := root.Content[i].Value, root.Content[i+1]
+		if list.Kind != yamlv3.SequenceNode {
+			continue
+		}
+		for j, item := range list.Content {
+			where := fmt.Sprintf("%s[%d]", field, j)
+			switch item.Kind {
+			case yamlv3.ScalarNode: // patchesStrategicMerge: an inline patch
+				out[where] = scalarStart(item)
+			case yamlv3.MappingNode:
+				for k := 0; k+1 < len(item.Content); k += 2 {
+					if item.Content[k].Value == "patch" {
+						out[where] = scalarStart(item.Content[k+1])
+					}
+				}
+			}
+		}
+	}
+	return out
+}
+
+// scalarStart is the line before a scalar's first line of text.
+func scalarStart(n *yamlv3.Node) int {
+	if n.Style&(yamlv3.LiteralStyle|yamlv3.FoldedStyle) != 0 {
+		return n.Line // the indicator's line; the text starts on the next
+	}
+	return n.Line - 1
 }

@@ -7,17 +7,15 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 
 	"sigs.k8s.io/kustomize/kyaml/filesys"
 )
-
-// maxFileBytes bounds the files copied into a Tree; Kustomize inputs are small
-// and anything larger is a build artefact, not configuration.
-const maxFileBytes = 4 << 20
 
 // Tree is a read-only, in-memory copy of a repository. Rendering from memory
 // keeps the validator offline and deterministic, never writes to the work
@@ -31,6 +29,32 @@ type Tree struct {
 	// unsupported lists files left out because Kustomize's in-memory file
 	// system refuses their names.
 	unsupported map[string]bool
+	// memo holds what was parsed from a file, by path and purpose, until
+	// Add replaces the file: every target that includes a base reads it.
+	mu   sync.Mutex
+	memo map[string]map[string]any
+}
+
+// Memo returns what compute derives from file rel for purpose, computing
+// it once per content of the file. It is safe for concurrent use.
+func (t *Tree) Memo(rel, purpose string, compute func() any) any {
+	t.mu.Lock()
+	if v, ok := t.memo[rel][purpose]; ok {
+		t.mu.Unlock()
+		return v
+	}
+	t.mu.Unlock()
+	v := compute()
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.memo == nil {
+		t.memo = map[string]map[string]any{}
+	}
+	if t.memo[rel] == nil {
+		t.memo[rel] = map[string]any{}
+	}
+	t.memo[rel][purpose] = v
+	return v
 }
 
 // mountPoint is where every tree is mounted: Kustomize's in-memory file
@@ -47,6 +71,9 @@ func NewTree(dir string) *Tree {
 
 // Add stores a file under its repository-relative path.
 func (t *Tree) Add(rel string, data []byte) error {
+	t.mu.Lock()
+	delete(t.memo, rel)
+	t.mu.Unlock()
 	return t.fs.WriteFile(t.Abs(rel), data)
 }
 
@@ -94,19 +121,12 @@ func (t *Tree) ReadDir(rel string) ([]string, error) {
 	return names, err
 }
 
-// skipDir reports whether a directory holds no configuration: VCS data,
-// build output and dependency caches.
-func skipDir(name string) bool {
-	switch name {
-	case "bin", "node_modules", "testdata":
-		return true
-	}
-	return strings.HasPrefix(name, ".")
-}
-
-// LoadDir copies the repository at root into memory. A symbolic link is
-// followed only when its target stays inside the repository: Kustomize would
-// follow it anywhere, and a pull request must not render files from outside.
+// LoadDir copies the repository at root into memory: every file git does
+// not ignore (tracked or not), as Flux and Argo CD see a clone plus what a
+// pull request adds; outside a git work tree, every file but .git. A
+// symbolic link is followed only when its target stays inside the
+// repository: Kustomize would follow it anywhere, and a pull request must
+// not render files from outside.
 func LoadDir(root string) (*Tree, error) {
 	abs, err := filepath.Abs(root)
 	if err != nil {
@@ -119,55 +139,82 @@ func LoadDir(root string) (*Tree, error) {
 	if info, err := os.Stat(real); err != nil || !info.IsDir() {
 		return nil, fmt.Errorf("repository %s: not a directory", root)
 	}
+	files, err := listFiles(abs)
+	if err != nil {
+		return nil, fmt.Errorf("repository %s: %w", root, err)
+	}
 	t := NewTree(root)
-	err = filepath.WalkDir(abs, func(path string, d fs.DirEntry, err error) error {
+	for _, rel := range files {
+		path := filepath.Join(abs, filepath.FromSlash(rel))
+		info, err := os.Lstat(path)
 		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(abs, path)
-		rel = filepath.ToSlash(rel)
-		if d.IsDir() {
-			if path != abs && skipDir(d.Name()) {
-				return filepath.SkipDir
-			}
-			return nil
+			continue // tracked but deleted in the work tree
 		}
 		target := path
-		if d.Type()&fs.ModeSymlink != 0 {
+		if info.Mode()&fs.ModeSymlink != 0 {
 			if target, err = filepath.EvalSymlinks(path); err != nil {
-				return fmt.Errorf("%s: broken symbolic link: %w", rel, err)
+				return nil, fmt.Errorf("%s: broken symbolic link: %w", rel, err)
 			}
 			if inside, _ := filepath.Rel(real, target); inside == ".." || strings.HasPrefix(inside, ".."+string(filepath.Separator)) {
-				return fmt.Errorf("%s: symbolic link points outside the repository (to %s)", rel, target)
+				return nil, fmt.Errorf("%s: symbolic link points outside the repository (to %s)", rel, target)
 			}
 			info, err := os.Stat(target)
 			if err != nil {
-				return fmt.Errorf("%s: %w", rel, err)
+				return nil, fmt.Errorf("%s: %w", rel, err)
 			}
 			if info.IsDir() {
-				return t.addLinkedDir(rel, target)
+				if err := t.addLinkedDir(rel, target); err != nil {
+					return nil, err
+				}
+				continue
 			}
-		} else if !d.Type().IsRegular() {
-			return nil
+		} else if !info.Mode().IsRegular() {
+			continue
 		}
-		return t.addFile(rel, target)
-	})
-	if err != nil {
-		return nil, err
+		if err := t.addFile(rel, target); err != nil {
+			return nil, err
+		}
 	}
 	return t, nil
+}
+
+// listFiles returns the slash-separated paths below dir that git does not
+// ignore (git ls-files --cached --others --exclude-standard), or, when dir
+// is not in a git work tree, every file below it except .git.
+func listFiles(dir string) ([]string, error) {
+	cmd := exec.Command("git", "-C", dir, "ls-files", "-z", "--cached", "--others", "--exclude-standard", "--", ".")
+	if out, err := cmd.Output(); err == nil {
+		var files []string
+		seen := map[string]bool{}
+		for _, p := range strings.Split(string(out), "\x00") {
+			if p != "" && !seen[p] {
+				seen[p] = true
+				files = append(files, p)
+			}
+		}
+		sort.Strings(files)
+		return files, nil
+	}
+	var files []string
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && d.Name() == ".git" {
+			return filepath.SkipDir
+		}
+		if !d.IsDir() {
+			rel, _ := filepath.Rel(dir, path)
+			files = append(files, filepath.ToSlash(rel))
+		}
+		return nil
+	})
+	return files, err
 }
 
 func (t *Tree) addFile(rel, path string) error {
 	if !supportedPath(rel) {
 		t.unsupported[rel] = true
-		return nil
-	}
-	info, err := os.Stat(path)
-	if err != nil {
-		return fmt.Errorf("%s: %w", rel, err)
-	}
-	if info.Size() > maxFileBytes {
 		return nil
 	}
 	data, err := os.ReadFile(path)

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 	"sort"
 	"strings"
 
@@ -17,8 +18,8 @@ import (
 // Formats lists the output formats, for --help.
 var Formats = []string{"text", "json", "github", "sarif"}
 
-// Write prints findings in format. targets is how many targets rendered.
-func Write(w io.Writer, format string, findings []check.Finding, targets int, checks []*check.Check) error {
+// Write prints findings in format. targets lists the targets that rendered.
+func Write(w io.Writer, format string, findings []check.Finding, targets []string, checks []*check.Check) error {
 	switch format {
 	case "text":
 		return writeText(w, findings, targets)
@@ -43,13 +44,29 @@ func counts(findings []check.Finding) (errors, warnings int) {
 	return errors, warnings
 }
 
-func summary(findings []check.Finding, targets int) string {
-	e, w := counts(findings)
-	return fmt.Sprintf("%d targets rendered: %d errors, %d warnings (Istio %s)", targets, e, w, mesh.Version)
+// plural is "1 error", "2 errors".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
 
+// summary is the last line: what rendered, and how many findings.
+func summary(findings []check.Finding, targets []string) string {
+	e, w := counts(findings)
+	s := plural(len(targets), "target") + " rendered"
+	if len(targets) > 0 {
+		s += " (" + strings.Join(targets, ", ") + ")"
+	}
+	return s + ": " + plural(e, "error") + ", " + plural(w, "warning") + " (Istio " + mesh.Version + ")"
+}
+
+// targetsOf names the targets a finding is reported for.
+func targetsOf(f check.Finding) string { return strings.Join(f.AllTargets(), ", ") }
+
 // writeText groups findings by the file to edit.
-func writeText(w io.Writer, findings []check.Finding, targets int) error {
+func writeText(w io.Writer, findings []check.Finding, targets []string) error {
 	var b strings.Builder
 	file := ""
 	for _, f := range findings {
@@ -67,7 +84,7 @@ func writeText(w io.Writer, findings []check.Finding, targets int) error {
 		if f.Line > 0 {
 			res += fmt.Sprintf(", line %d", f.Line)
 		}
-		fmt.Fprintf(&b, "  %-7s %-6s %s%s: %s\n", f.Severity, f.Code, f.Target, res, f.Message)
+		fmt.Fprintf(&b, "  %-7s %-6s %s%s: %s\n", f.Severity, f.Code, targetsOf(f), res, f.Message)
 	}
 	if len(findings) > 0 {
 		b.WriteString("\n")
@@ -77,16 +94,19 @@ func writeText(w io.Writer, findings []check.Finding, targets int) error {
 	return err
 }
 
-func writeJSON(w io.Writer, findings []check.Finding, targets int) error {
+func writeJSON(w io.Writer, findings []check.Finding, targets []string) error {
 	e, warn := counts(findings)
 	if findings == nil {
 		findings = []check.Finding{}
+	}
+	if targets == nil {
+		targets = []string{}
 	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(map[string]any{
 		"findings": findings,
-		"summary":  map[string]int{"targets": targets, "errors": e, "warnings": warn},
+		"summary":  map[string]any{"targets": len(targets), "rendered": targets, "errors": e, "warnings": warn},
 		"istio":    mesh.Version,
 	})
 }
@@ -97,14 +117,14 @@ var (
 	ghProperty = strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A", ":", "%3A", ",", "%2C")
 )
 
-func writeGitHub(w io.Writer, findings []check.Finding, targets int) error {
+func writeGitHub(w io.Writer, findings []check.Finding, targets []string) error {
 	var b strings.Builder
 	for _, f := range findings {
 		level := "error"
 		if f.Severity == check.Warning {
 			level = "warning"
 		}
-		msg := "[" + f.Target + "] "
+		msg := "[" + targetsOf(f) + "] "
 		if f.Resource != "" {
 			msg += f.Resource + ": "
 		}
@@ -163,18 +183,21 @@ func writeSARIF(w io.Writer, findings []check.Finding, checks []*check.Check) er
 		if f.Line > 0 {
 			loc.PhysicalLocation.Region = &region{StartLine: f.Line}
 		}
-		text := "[" + f.Target + "] "
+		text := "[" + targetsOf(f) + "] "
 		if f.Resource != "" {
 			text += f.Resource + ": "
 		}
 		results = append(results, result{RuleID: f.Code, Level: string(f.Severity), Message: message{text + f.Message}, Locations: []location{loc}})
 	}
+	driver := map[string]any{"name": "meshops-validate", "rules": rules, "properties": map[string]string{"istio": mesh.Version}}
+	if uri := informationURI(); uri != "" {
+		driver["informationUri"] = uri
+	}
 	doc := map[string]any{
 		"$schema": "https://json.schemastore.org/sarif-2.1.0.json",
 		"version": "2.1.0",
 		"runs": []any{map[string]any{
-			"tool": map[string]any{"driver": map[string]any{"name": "meshops-validate", "informationUri": "https://github.com/your-org/meshops", "rules": rules,
-				"properties": map[string]string{"istio": mesh.Version}}},
+			"tool":    map[string]any{"driver": driver},
 			"results": results,
 		}},
 	}
@@ -183,10 +206,45 @@ func writeSARIF(w io.Writer, findings []check.Finding, checks []*check.Check) er
 	return enc.Encode(doc)
 }
 
-// WriteChecks prints the check table of --list-checks: for a terminal, or
-// as the Markdown table the README carries (format "markdown").
+// informationURI is where the validator's documentation lives: the README of
+// the repository a GitHub Actions run checks (GITHUB_SERVER_URL and
+// GITHUB_REPOSITORY, which every workflow run sets), or "" elsewhere, since
+// SARIF makes the property optional and a guess would be a placeholder.
+func informationURI() string {
+	server, repo := os.Getenv("GITHUB_SERVER_URL"), os.Getenv("GITHUB_REPOSITORY")
+	if server == "" || repo == "" {
+		return ""
+	}
+	return strings.TrimSuffix(server, "/") + "/" + repo + "#readme"
+}
+
+// CheckFormats lists the formats of --list-checks.
+var CheckFormats = []string{"text", "markdown", "json"}
+
+// WriteChecks prints the check table of --list-checks: for a terminal, as
+// the Markdown table the README carries (format "markdown"), or as JSON.
 func WriteChecks(w io.Writer, format string, checks []*check.Check) error {
 	var b strings.Builder
+	switch format {
+	case "text", "markdown":
+	case "json":
+		type entry struct {
+			Code      string `json:"code"`
+			Name      string `json:"name"`
+			Severity  string `json:"severity"`
+			Summary   string `json:"summary"`
+			Rationale string `json:"rationale"`
+		}
+		list := make([]entry, 0, len(checks))
+		for _, c := range checks {
+			list = append(list, entry{c.Code, c.Name, string(c.Severity), c.Summary, c.Rationale})
+		}
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(list)
+	default:
+		return fmt.Errorf("unknown --list-checks format %q (want one of %s)", format, strings.Join(CheckFormats, ", "))
+	}
 	if format == "markdown" {
 		b.WriteString("| Code | Severity | What it catches | Why |\n|---|---|---|---|\n")
 		for _, c := range checks {

@@ -2,6 +2,7 @@ package report
 
 import (
 	"bytes"
+	"encoding/json"
 	"strings"
 	"testing"
 
@@ -14,14 +15,16 @@ var findings = []check.Finding{
 	{Code: "GO004", Severity: check.Warning, Target: "overlays/qa", File: "overlays/qa/kustomization.yaml", Message: "not deployed"},
 }
 
+var three = []string{"overlays/dev", "overlays/prod", "overlays/qa"}
+
 func TestGitHubEscapesWorkflowCommands(t *testing.T) {
 	var b bytes.Buffer
-	if err := Write(&b, "github", findings, 3, nil); err != nil {
+	if err := Write(&b, "github", findings, three, nil); err != nil {
 		t.Fatal(err)
 	}
 	want := "::error file=base/wasmplugin/wasmplugin.yaml,line=1,title=WP001::[overlays/dev] WasmPlugin blog/blog-headers: 100%25 wrong,%0Asee: here\n" +
 		"::warning file=overlays/qa/kustomization.yaml,title=GO004::[overlays/qa] not deployed\n" +
-		"3 targets rendered: 1 errors, 1 warnings (Istio " + mesh.Version + ")\n"
+		"3 targets rendered (overlays/dev, overlays/prod, overlays/qa): 1 error, 1 warning (Istio " + mesh.Version + ")\n"
 	if b.String() != want {
 		t.Errorf("got\n%s\nwant\n%s", b.String(), want)
 	}
@@ -29,14 +32,14 @@ func TestGitHubEscapesWorkflowCommands(t *testing.T) {
 
 func TestTextGroupsByFile(t *testing.T) {
 	var b bytes.Buffer
-	if err := Write(&b, "text", findings, 3, nil); err != nil {
+	if err := Write(&b, "text", findings, three, nil); err != nil {
 		t.Fatal(err)
 	}
 	out := b.String()
 	for _, want := range []string{
 		"base/wasmplugin/wasmplugin.yaml\n  error   WP001  overlays/dev WasmPlugin blog/blog-headers, line 1: 100% wrong,",
 		"\noverlays/qa/kustomization.yaml\n  warning GO004  overlays/qa: not deployed\n",
-		"3 targets rendered: 1 errors, 1 warnings (Istio " + mesh.Version + ")\n",
+		"3 targets rendered (overlays/dev, overlays/prod, overlays/qa): 1 error, 1 warning (Istio " + mesh.Version + ")\n",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("text output lacks %q:\n%s", want, out)
@@ -46,10 +49,81 @@ func TestTextGroupsByFile(t *testing.T) {
 
 func TestJSONHasEmptyListWhenClean(t *testing.T) {
 	var b bytes.Buffer
-	if err := Write(&b, "json", nil, 9, nil); err != nil {
+	if err := Write(&b, "json", nil, three, nil); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(b.String(), `"findings": []`) || !strings.Contains(b.String(), `"targets": 9`) {
+	if !strings.Contains(b.String(), `"findings": []`) || !strings.Contains(b.String(), `"targets": 3`) {
 		t.Errorf("json: %s", b.String())
+	}
+}
+
+// TestMergedFindingNamesEveryTarget: a finding several targets share prints
+// once, naming them all, in every format.
+func TestMergedFindingNamesEveryTarget(t *testing.T) {
+	f := []check.Finding{{Code: "IS002", Severity: check.Error, Target: "overlays/dev", Targets: []string{"overlays/dev", "overlays/prod"},
+		File: "base/ingress/gateway.yaml", Line: 11, Resource: "Gateway blog/blog", Message: "port number 0"}}
+	for _, format := range Formats {
+		var b bytes.Buffer
+		if err := Write(&b, format, f, three, nil); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(b.String(), "overlays/prod") || strings.Count(b.String(), "port number 0") != 1 {
+			t.Errorf("%s: want one finding naming both targets:\n%s", format, b.String())
+		}
+	}
+}
+
+func TestSummaryCountsInEnglish(t *testing.T) {
+	tests := []struct {
+		findings []check.Finding
+		targets  []string
+		want     string
+	}{
+		{nil, []string{"overlays/dev"}, "1 target rendered (overlays/dev): 0 errors, 0 warnings"},
+		{findings[:1], three, "3 targets rendered (overlays/dev, overlays/prod, overlays/qa): 1 error, 0 warnings"},
+		{nil, nil, "0 targets rendered: 0 errors, 0 warnings"},
+	}
+	for _, tt := range tests {
+		if got := summary(tt.findings, tt.targets); got != tt.want {
+			t.Errorf("summary = %q, want %q", got, tt.want)
+		}
+	}
+}
+
+func TestListChecksJSON(t *testing.T) {
+	var b bytes.Buffer
+	checks := check.All()
+	if err := WriteChecks(&b, "json", checks); err != nil {
+		t.Fatal(err)
+	}
+	var list []struct{ Code, Name, Severity, Summary, Rationale string }
+	if err := json.Unmarshal(b.Bytes(), &list); err != nil {
+		t.Fatalf("--list-checks -o json is not JSON: %v\n%s", err, b.String())
+	}
+	if len(list) != len(checks) || list[0].Code != checks[0].Code || list[0].Summary == "" {
+		t.Errorf("got %d checks (first %+v), want %d", len(list), list[0], len(checks))
+	}
+	if err := WriteChecks(&b, "yaml", checks); err == nil {
+		t.Error("--list-checks -o yaml: want an error")
+	}
+}
+
+// TestSARIFInformationURI derives the URI from the GitHub Actions run, and
+// leaves the optional property out elsewhere instead of a placeholder.
+func TestSARIFInformationURI(t *testing.T) {
+	for _, tt := range []struct{ server, repo, want string }{
+		{"https://github.example.test", "acme/edge", `"informationUri": "https://github.example.test/acme/edge#readme"`},
+		{"", "", ""},
+	} {
+		t.Setenv("GITHUB_SERVER_URL", tt.server)
+		t.Setenv("GITHUB_REPOSITORY", tt.repo)
+		var b bytes.Buffer
+		if err := Write(&b, "sarif", findings, three, check.All()); err != nil {
+			t.Fatal(err)
+		}
+		has := strings.Contains(b.String(), "informationUri")
+		if tt.want == "" && has || tt.want != "" && !strings.Contains(b.String(), tt.want) {
+			t.Errorf("server %q repo %q: want %q in\n%.400s", tt.server, tt.repo, tt.want, b.String())
+		}
 	}
 }

@@ -1,0 +1,94 @@
+package check
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+
+	"meshops.dev/meshops/validate/index"
+)
+
+// maxDataBytes is core.MaxSecretSize (k8s.io/kubernetes pkg/apis/core): the
+// API server's ValidateConfigMap and ValidateSecret refuse more data.
+const maxDataBytes = 1 << 20
+
+// maxObjectBytes is etcd's default --max-request-bytes (1.5 MiB): the
+// largest write the API server can store.
+const maxObjectBytes = 3 << 19
+
+// DataSize catches ConfigMaps and Secrets the API server refuses for size.
+var DataSize = &Check{
+	Code:     "K8S004",
+	Name:     "data-too-large",
+	Severity: Error,
+	Summary:  "a ConfigMap's data and binaryData, or a Secret's data and stringData, hold at most 1 MiB",
+	Rationale: "The API server refuses a larger ConfigMap or Secret (core.MaxSecretSize), so the sync fails in the cluster " +
+		"after the merge. Mount large files from an image or a volume instead.",
+}
+
+// ObjectSize catches objects too large for etcd.
+var ObjectSize = &Check{
+	Code:     "K8S005",
+	Name:     "object-too-large",
+	Severity: Error,
+	Summary:  "every object is smaller than etcd's 1.5 MiB request limit",
+	Rationale: "etcd refuses a write over its --max-request-bytes (1.5 MiB by default), so the API server cannot store the " +
+		"object whatever its kind; the sync fails in the cluster after the merge.",
+}
+
+func init() {
+	DataSize.Target = dataSize
+	ObjectSize.Target = objectSize
+}
+
+func dataSize(ix *index.Index, _ *Env) []Finding {
+	c := DataSize
+	var out []Finding
+	for _, kind := range []string{"ConfigMap", "Secret"} {
+		for _, o := range ix.Kind(kind) {
+			if o.Group != "" || o.Content == nil {
+				continue
+			}
+			total := 0
+			for _, field := range []string{"data", "binaryData", "stringData"} {
+				for _, v := range mapOf(o.Content, field) {
+					s, _ := v.(string)
+					if field == "binaryData" || (kind == "Secret" && field == "data") {
+						if b, err := base64.StdEncoding.DecodeString(s); err == nil {
+							total += len(b)
+							continue
+						}
+					}
+					total += len(s)
+				}
+			}
+			if total > maxDataBytes {
+				out = append(out, c.findingAt(ix, o, []string{"data"}, "holds %s of data, more than the API server's limit of 1 MiB: it refuses the %s", size(total), kind))
+			}
+		}
+	}
+	return out
+}
+
+func objectSize(ix *index.Index, _ *Env) []Finding {
+	c := ObjectSize
+	var out []Finding
+	for _, o := range ix.Objects {
+		if o.Content == nil {
+			continue
+		}
+		data, err := json.Marshal(o.Content)
+		if err != nil {
+			continue
+		}
+		if len(data) > maxObjectBytes {
+			out = append(out, c.finding(ix, o, "is %s as JSON, more than etcd's 1.5 MiB request limit: the API server cannot store it", size(len(data))))
+		}
+	}
+	return out
+}
+
+// size prints a byte count for people: "2.7 MiB (2831155 bytes)".
+func size(n int) string {
+	return fmt.Sprintf("%.1f MiB (%d bytes)", float64(n)/(1<<20), n)
+}
