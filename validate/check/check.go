@@ -85,8 +85,12 @@ type Env struct {
 type Repo struct {
 	Tree    *render.Tree
 	Targets []*index.Index
-	// Failed lists targets that did not render, by directory.
+	// Failed lists targets that did not render, by directory (by ID for
+	// an entry point).
 	Failed map[string]error
+	// Entries are the Flux Kustomizations and Argo CD Applications under
+	// clusters/.
+	Entries []*render.EntryPoint
 }
 
 // finding builds a finding of check c about object o.
@@ -94,7 +98,7 @@ func (c *Check) finding(ix *index.Index, o *index.Object, format string, args ..
 	return Finding{
 		Code:     c.Code,
 		Severity: c.Severity,
-		Target:   ix.Target.Dir,
+		Target:   ix.Target.ID(),
 		File:     o.Source,
 		Resource: o.String(),
 		Message:  oneLine(fmt.Sprintf(format, args...)),

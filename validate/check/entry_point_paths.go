@@ -20,6 +20,9 @@ func entryPointPaths(repo *Repo, env *Env) []Finding {
 	}
 	var out []Finding
 	for _, ep := range entryPoints(repo) {
+		if repo.Failed[ep.obj.Source+"#"+ep.obj.Name] != nil {
+			continue // the pipeline reported how its engine fails
+		}
 		switch {
 		case ep.path == "" || ep.path == ".":
 			out = append(out, c.finding(ep.ix, ep.obj, "%s is empty: it would sync the whole repository; point it at an overlay", ep.what))

@@ -60,21 +60,38 @@ func Run(root string, opts Options) (*Result, error) {
 //     target as its build arrives;
 //  4. run the repository-wide checks, sort the findings.
 func RunTree(tree *render.Tree, opts Options) (*Result, error) {
-	targets, err := render.Discover(tree)
+	discovered, err := render.Discover(tree)
 	if err != nil {
 		return nil, err
 	}
+	entries, err := render.EntryPoints(tree)
+	if err != nil {
+		return nil, err
+	}
+	plan, err := planTargets(tree, discovered, entries)
+	if err != nil {
+		return nil, err
+	}
+	defer plan.close()
+	targets := plan.targets
 	checks := opts.Checks
 	if checks == nil {
 		checks = check.All()
 	}
 	env := &check.Env{RootNamespace: opts.RootNamespace, Tree: tree}
-	repo := &check.Repo{Tree: tree, Failed: map[string]error{}}
+	repo := &check.Repo{Tree: tree, Failed: map[string]error{}, Entries: entries}
 
 	var remote []check.Finding
 	prepared := make([]bool, len(targets))
 	workers := runtime.GOMAXPROCS(0)
 	for i, tg := range targets {
+		if tg.Entry != nil { // prepared by planTargets
+			prepared[i] = true
+			if tg.CustomSchema() {
+				workers = 1
+			}
+			continue
+		}
 		custom, err := render.Prepare(tree, tg)
 		if err != nil {
 			f, ok := remoteFinding(tg, err)
@@ -144,10 +161,25 @@ func RunTree(tree *render.Tree, opts Options) (*Result, error) {
 	close(rendered)
 	checked.Wait()
 
-	for _, err := range errs { // the first target that failed, in discovery order
-		if err != nil {
-			return nil, err
+	for i, err := range errs { // the first target that failed, in discovery order
+		if err == nil {
+			continue
 		}
+		if e := targets[i].Entry; e != nil {
+			// The entry point's engine would fail: a finding on it.
+			msg := err.Error()
+			var re *render.Error
+			if errors.As(err, &re) {
+				msg = re.Err.Error()
+			}
+			plan.failed = append(plan.failed, entryFailure(e, msg))
+			repo.Failed[e.ID()] = err
+			continue
+		}
+		if plan.hidden[targets[i].ID()] {
+			continue
+		}
+		return nil, err
 	}
 	if loadErr != nil {
 		return nil, fmt.Errorf("load CRD validation: %w", loadErr)
@@ -157,7 +189,12 @@ func RunTree(tree *render.Tree, opts Options) (*Result, error) {
 			repo.Targets = append(repo.Targets, ix)
 		}
 	}
+	findings = attribute(plan, findings)
 	findings = append(findings, remote...)
+	findings = append(findings, plan.failed...)
+	for _, f := range plan.failed {
+		repo.Failed[f.Target] = errors.New(f.Message)
+	}
 	for _, c := range checks {
 		findings = append(findings, c.RunRepo(repo, env)...)
 	}

@@ -27,6 +27,9 @@ type Result struct {
 	// sources maps each resource to the repository file that declared it.
 	sources map[*resource.Resource]string
 	tree    *Tree
+	// Undefined lists, for a Flux target, the variables each resource uses
+	// that nothing defines.
+	Undefined []UndefinedVar
 }
 
 // Source returns the repository-relative file that declared r, or the
@@ -35,7 +38,10 @@ func (r *Result) Source(res *resource.Resource) string {
 	if s, ok := r.sources[res]; ok && s != "" {
 		return s
 	}
-	return KustomizationFile(r.tree, r.Target.Dir)
+	if f := KustomizationFile(r.tree, r.Target.Dir); f != "" || r.Target.Entry == nil {
+		return f
+	}
+	return r.Target.Entry.File
 }
 
 // ReadFile reads a repository file from the tree the result was rendered from.
@@ -107,10 +113,30 @@ func Build(t *Tree, target Target) (res *Result, err error) {
 			res, err = fail(fmt.Errorf("kustomize failed on malformed input: %v", r))
 		}
 	}()
-	wrapper := path.Join(wrapperDir, target.Dir)
-	m, err := krusty.MakeKustomizer(Options()).Run(t.fs, t.Abs(wrapper))
-	if err != nil {
-		return fail(t.relErr(err))
+	if target.tree != nil {
+		t = target.tree
+	}
+	dir := path.Join(wrapperDir, target.Dir)
+	if target.BuildDir != "" {
+		dir = target.BuildDir
+	}
+	opts := Options()
+	if target.Kind == Flux {
+		// kustomize-controller: no load restrictions, no plugins.
+		opts.LoadRestrictions = types.LoadRestrictionsNone
+	}
+	var m resmap.ResMap
+	if target.Kind == Flux && target.customSchema {
+		r, err := fluxBuild(t, dir)
+		if err != nil {
+			return fail(err)
+		}
+		m = r.Resources
+	} else {
+		m, err = krusty.MakeKustomizer(opts).Run(t.fs, t.Abs(dir))
+		if err != nil {
+			return fail(t.relErr(err))
+		}
 	}
 	res = &Result{Target: target, Resources: m, sources: make(map[*resource.Resource]string, m.Size()), tree: t}
 	for _, r := range m.Resources() {
@@ -121,7 +147,11 @@ func Build(t *Tree, target Target) (res *Result, err error) {
 				file = origin.ConfiguredIn // a generated resource: the kustomization that generates it
 			}
 			if file != "" {
-				res.sources[r] = path.Clean(path.Join(wrapper, file))
+				src := path.Clean(path.Join(dir, file))
+				if target.BuildDir != "" && (src == target.BuildDir || strings.HasPrefix(src, target.BuildDir+"/")) {
+					src = target.Dir + strings.TrimPrefix(src, target.BuildDir)
+				}
+				res.sources[r] = src
 			}
 		}
 		annotations := r.GetAnnotations()
@@ -129,6 +159,14 @@ func Build(t *Tree, target Target) (res *Result, err error) {
 		if err := r.SetAnnotations(annotations); err != nil {
 			return fail(err)
 		}
+	}
+	switch target.Kind {
+	case Flux:
+		if err := postBuild(res); err != nil {
+			return fail(err)
+		}
+	case ArgoCD:
+		argoDestination(res)
 	}
 	return res, nil
 }

@@ -1,0 +1,175 @@
+package pipeline
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"meshops.dev/meshops/validate/check"
+	"meshops.dev/meshops/validate/render"
+)
+
+// plan is what a run renders: the overlays and cluster folders Discover
+// found, minus the overlays entry points deploy (the entry points are the
+// truth for those), plus one target per entry point that applies a
+// directory of the repository outside clusters/, and hidden baselines: the
+// plain `kustomize build` of an entry point's path, to tell which findings
+// its options cause.
+type plan struct {
+	targets []render.Target
+	// hidden marks baseline targets, whose findings are not reported.
+	hidden map[string]bool
+	// failed are the entry points that cannot be rendered, as GO001 findings.
+	failed []check.Finding
+	flux   *render.FluxSources
+}
+
+func (p *plan) close() {
+	if p.flux != nil {
+		p.flux.Close()
+	}
+}
+
+// planTargets prepares every entry point's target (it writes to the tree,
+// so it runs before any build) and decides what else to render.
+func planTargets(tree *render.Tree, discovered []render.Target, entries []*render.EntryPoint) (*plan, error) {
+	p := &plan{hidden: map[string]bool{}}
+	deployed := map[string]bool{}
+	var entryTargets []render.Target
+	for i, e := range entries {
+		if e.Path == "" || e.Path == "clusters" || strings.HasPrefix(e.Path, "clusters/") {
+			continue // a cluster folder (flux bootstrap's own Kustomization): rendered as such
+		}
+		if e.Problem != "" {
+			continue // GO002 reports the object itself
+		}
+		var (
+			tg  render.Target
+			err error
+		)
+		switch e.Engine {
+		case render.Flux:
+			if p.flux == nil {
+				if p.flux, err = render.NewFluxSources(tree); err != nil {
+					return nil, err
+				}
+			}
+			tg, err = p.flux.PrepareFlux(e, i)
+		case render.ArgoCD:
+			tg, err = render.PrepareArgo(tree, e, i)
+		}
+		if err != nil {
+			var re *render.Error
+			var se *render.SourceError
+			msg := err.Error()
+			if errors.As(err, &re) {
+				msg = re.Err.Error()
+			}
+			if errors.As(err, &se) && se.Remote {
+				msg = se.Error()
+			}
+			p.failed = append(p.failed, entryFailure(e, msg))
+			continue
+		}
+		deployed[e.Path] = true
+		entryTargets = append(entryTargets, tg)
+	}
+	plain := map[string]bool{}
+	for _, tg := range discovered {
+		if tg.Kind == render.Overlay && deployed[tg.Dir] {
+			continue
+		}
+		if tg.Kind == render.Overlay {
+			plain[tg.Dir] = true
+		}
+		p.targets = append(p.targets, tg)
+	}
+	for _, tg := range entryTargets {
+		if !tg.Entry.HasOptions() {
+			plain[tg.Dir] = true
+		}
+	}
+	for _, tg := range entryTargets {
+		if tg.Entry.HasOptions() && !plain[tg.Dir] {
+			plain[tg.Dir] = true
+			base := render.Target{Kind: render.Overlay, Dir: tg.Dir, Generated: render.KustomizationFile(tree, tg.Dir) == ""}
+			if _, err := render.Prepare(tree, base); err == nil {
+				p.targets = append(p.targets, base)
+				p.hidden[base.ID()] = true
+			}
+		}
+	}
+	p.targets = append(p.targets, entryTargets...)
+	return p, nil
+}
+
+// entryFailure is GO001 on an entry point that its engine would fail to build.
+func entryFailure(e *render.EntryPoint, msg string) check.Finding {
+	c := check.EntryPointPaths
+	return check.Finding{Code: c.Code, Severity: c.Severity, Target: e.ID(), File: e.File, Line: e.Line, Resource: e.Kind + " " + e.Namespace + "/" + e.Name,
+		Message: fmt.Sprintf("%s would fail to build %s %q: %s", engineName(e), e.PathField, e.Path, msg)}
+}
+
+func engineName(e *render.EntryPoint) string {
+	if e.Engine == render.Flux {
+		return "Flux"
+	}
+	return "Argo CD"
+}
+
+// attribute hands the findings an entry point's options cause to the entry
+// point: a finding of its target that the plain build of its path does not
+// have (same code, file and kind) names the entry point's file and line.
+// Baseline findings are dropped.
+func attribute(p *plan, findings []check.Finding) []check.Finding {
+	type key struct{ code, file, kind string }
+	keyOf := func(f check.Finding) key {
+		kind, _, _ := strings.Cut(f.Resource, " ")
+		return key{f.Code, f.File, kind}
+	}
+	baseline := map[string]map[key]bool{}
+	for _, f := range findings {
+		if p.hidden[f.Target] || isPlainTarget(p, f.Target) {
+			if baseline[dirOf(p, f.Target)] == nil {
+				baseline[dirOf(p, f.Target)] = map[key]bool{}
+			}
+			baseline[dirOf(p, f.Target)][keyOf(f)] = true
+		}
+	}
+	entry := map[string]*render.EntryPoint{}
+	for _, tg := range p.targets {
+		if tg.Entry != nil && tg.Entry.HasOptions() {
+			entry[tg.ID()] = tg.Entry
+		}
+	}
+	out := findings[:0]
+	for _, f := range findings {
+		if p.hidden[f.Target] {
+			continue
+		}
+		if e := entry[f.Target]; e != nil && f.File != e.File && !baseline[e.Path][keyOf(f)] {
+			f.Message += fmt.Sprintf(" (caused by %s's options in %s)", e.Kind+" "+e.Name, e.File)
+			f.File, f.Line = e.File, e.Line
+		}
+		out = append(out, f)
+	}
+	return out
+}
+
+func isPlainTarget(p *plan, id string) bool {
+	for _, tg := range p.targets {
+		if tg.ID() == id {
+			return tg.Entry == nil || !tg.Entry.HasOptions()
+		}
+	}
+	return false
+}
+
+func dirOf(p *plan, id string) string {
+	for _, tg := range p.targets {
+		if tg.ID() == id {
+			return tg.Dir
+		}
+	}
+	return id
+}
