@@ -107,7 +107,7 @@ func planTargets(tree *render.Tree, discovered []render.Target, entries []*rende
 func entryFailure(e *render.EntryPoint, msg string) check.Finding {
 	c := check.EntryPointPaths
 	return check.Finding{Code: c.Code, Severity: c.Severity, Target: e.ID(), File: e.File, Line: e.Line, Resource: e.Kind + " " + e.Namespace + "/" + e.Name,
-		Message: fmt.Sprintf("%s would fail to build %s %q: %s", engineName(e), e.PathField, e.Path, msg)}
+		Message: strings.Join(strings.Fields(fmt.Sprintf("%s would fail to build %s %q: %s", engineName(e), e.PathField, e.Path, msg)), " ")}
 }
 
 func engineName(e *render.EntryPoint) string {

@@ -12,8 +12,8 @@ import (
 	"sort"
 	"strings"
 
-	fluxkustomize "github.com/fluxcd/pkg/kustomize"
 	"github.com/fluxcd/pkg/envsubst"
+	fluxkustomize "github.com/fluxcd/pkg/kustomize"
 	"github.com/fluxcd/pkg/sourceignore"
 	"github.com/fluxcd/pkg/sourceignore/gitignore"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
