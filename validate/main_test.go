@@ -51,7 +51,7 @@ func TestExitCodes(t *testing.T) {
 		code int
 		out  string
 	}{
-		{[]string{".."}, 0, "9 targets rendered: 0 errors, 0 warnings"},
+		{[]string{".."}, 0, "15 targets rendered: 0 errors, 0 warnings"},
 		{[]string{"-o", "json", ".."}, 0, `"errors": 0`},
 		{[]string{"render/testdata/missing"}, 2, `validate: render overlays/dev: overlays/dev/kustomization.yaml: resources[0] "../../base": no such file or directory`},
 		{[]string{"render/testdata/empty"}, 2, "validate: overlays: no environment found"},

@@ -42,11 +42,15 @@ func editSelectsNothing(ix *index.Index, env *Env) []Finding {
 		return nil
 	}
 	var edits []edit
+	// Names and namespaces the kustomization (with the entry point's
+	// options merged into it) sets after its patches run.
+	var renames renames
 	// The target's own kustomization (for an entry point, the path's).
 	if file := render.KustomizationFile(env.Tree, tg.Dir); file != "" {
 		if data, err := env.Tree.ReadFile(file); err == nil {
 			var k types.Kustomization
 			if yaml.Unmarshal(data, &k) == nil {
+				renames.add(k.NamePrefix, k.NameSuffix, k.Namespace)
 				for i, p := range k.Patches {
 					if p.Target != nil {
 						edits = append(edits, edit{file: file, line: seqLine(data, 0, []string{"patches"}, i), target: p.Target, what: fmt.Sprintf("patches[%d]", i)})
@@ -62,6 +66,7 @@ func editSelectsNothing(ix *index.Index, env *Env) []Finding {
 		data, _ := env.Tree.ReadFile(e.File)
 		switch {
 		case e.Flux != nil:
+			renames.add(e.Flux.Spec.NamePrefix, e.Flux.Spec.NameSuffix, e.Flux.Spec.TargetNamespace)
 			for i, p := range e.Flux.Spec.Patches {
 				if p.Target != nil {
 					s := &types.Selector{ResId: resid.ResId{Gvk: resid.Gvk{Group: p.Target.Group, Version: p.Target.Version, Kind: p.Target.Kind},
@@ -73,6 +78,7 @@ func editSelectsNothing(ix *index.Index, env *Env) []Finding {
 				edits = append(edits, edit{file: e.File, line: seqLine(data, e.Line, []string{"spec", "images"}, i), image: img.Name, rename: img.NewName, what: fmt.Sprintf("spec.images[%d] %q", i, img.Name)})
 			}
 		case e.Argo != nil:
+			renames.add(e.Argo.NamePrefix, e.Argo.NameSuffix, e.Argo.Namespace)
 			at := append(strings.Split(strings.TrimSuffix(e.PathField, ".path"), "."), "kustomize")
 			if e.GeneratedBy != "" {
 				at = append([]string{"spec", "template"}, at...)
@@ -108,7 +114,7 @@ func editSelectsNothing(ix *index.Index, env *Env) []Finding {
 	for _, ed := range edits {
 		var msg string
 		switch {
-		case ed.target != nil && !selectsAny(ed.target, ix.Render().Resources.Resources()):
+		case ed.target != nil && !selectsAny(ed.target, ix.Render().Resources.Resources(), renames):
 			msg = fmt.Sprintf("%s: its target (%s) selects no resource of this render, so the patch changes nothing", ed.what, describeSelector(ed.target))
 		case ed.target == nil && !images[ed.image] && (ed.rename == "" || !images[ed.rename]):
 			msg = fmt.Sprintf("%s matches no image of this render (containers, init containers, WasmPlugin urls), so it pins nothing; check the name", ed.what)
@@ -155,7 +161,7 @@ func renderedImages(ix *index.Index) map[string]bool {
 // current or any earlier id (a name prefix or namespace applied after the
 // patch), as Kustomize's PatchTransformer matches group, version, kind,
 // name, namespace and label and annotation selectors.
-func selectsAny(s *types.Selector, resources []*resource.Resource) bool {
+func selectsAny(s *types.Selector, resources []*resource.Resource, rn renames) bool {
 	re, err := types.NewSelectorRegex(s)
 	if err != nil {
 		return true // Kustomize reports the bad selector itself
@@ -164,7 +170,8 @@ func selectsAny(s *types.Selector, resources []*resource.Resource) bool {
 		ids := append([]resid.ResId{r.CurId(), r.OrgId()}, r.PrevIds()...)
 		idOK := false
 		for _, id := range ids {
-			if re.MatchGvk(id.Gvk) && re.MatchName(id.Name) && re.MatchNamespace(id.Namespace) {
+			name := strings.TrimSuffix(strings.TrimPrefix(id.Name, rn.prefix), rn.suffix)
+			if re.MatchGvk(id.Gvk) && (re.MatchName(id.Name) || re.MatchName(name)) && (rn.namespace || re.MatchNamespace(id.Namespace)) {
 				idOK = true
 				break
 			}
@@ -185,6 +192,20 @@ func selectsAny(s *types.Selector, resources []*resource.Resource) bool {
 		return true
 	}
 	return false
+}
+
+// renames is what a kustomization does to names and namespaces after its
+// patches: Kustomize runs the patch transformer before the namespace and
+// prefix/suffix transformers, and the build output keeps no earlier names.
+type renames struct {
+	prefix, suffix string
+	namespace      bool
+}
+
+func (r *renames) add(prefix, suffix, namespace string) {
+	r.prefix += prefix
+	r.suffix = suffix + r.suffix
+	r.namespace = r.namespace || namespace != ""
 }
 
 func describeSelector(s *types.Selector) string {

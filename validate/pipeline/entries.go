@@ -43,6 +43,9 @@ func planTargets(tree *render.Tree, discovered []render.Target, entries []*rende
 		if e.Problem != "" {
 			continue // GO002 reports the object itself
 		}
+		// The entry point is the truth for its path, even when it fails
+		// (that failure is reported): no standalone render of it.
+		deployed[e.Path] = true
 		var (
 			tg  render.Target
 			err error
@@ -65,13 +68,18 @@ func planTargets(tree *render.Tree, discovered []render.Target, entries []*rende
 			if errors.As(err, &re) {
 				msg = re.Err.Error()
 			}
-			if errors.As(err, &se) && se.Remote {
+			if errors.As(err, &se) && tg.BuildDir != "" && strings.HasPrefix(se.File, tg.BuildDir+"/") {
+				se.File = tg.Dir + strings.TrimPrefix(se.File, tg.BuildDir) // the copy's file is the path's
 				msg = se.Error()
+			}
+			if errors.As(err, &se) && se.Remote {
+				c := check.RemoteReference
+				p.failed = append(p.failed, check.Finding{Code: c.Code, Severity: c.Severity, Target: e.ID(), File: se.File, Message: se.Msg})
+				continue
 			}
 			p.failed = append(p.failed, entryFailure(e, msg))
 			continue
 		}
-		deployed[e.Path] = true
 		entryTargets = append(entryTargets, tg)
 	}
 	plain := map[string]bool{}
@@ -129,7 +137,9 @@ func attribute(p *plan, findings []check.Finding) []check.Finding {
 	}
 	baseline := map[string]map[key]bool{}
 	for _, f := range findings {
-		if p.hidden[f.Target] || isPlainTarget(p, f.Target) {
+		// A literal ${VAR} in a plain build is no baseline for the build
+		// that substitutes it.
+		if (p.hidden[f.Target] || isPlainTarget(p, f.Target)) && !strings.Contains(f.Message, "${") {
 			if baseline[dirOf(p, f.Target)] == nil {
 				baseline[dirOf(p, f.Target)] = map[key]bool{}
 			}
