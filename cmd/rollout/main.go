@@ -99,8 +99,15 @@ func commit(repo, dir string, f *pins.File, original []byte, stdout, stderr io.W
 	if err != nil {
 		problems = append(problems, err.Error())
 	} else {
+		// The overlay, or the entry points that apply it.
+		renders := map[string]bool{dir: true}
+		for _, tg := range res.Targets {
+			if tg.Dir == dir {
+				renders[tg.ID()] = true
+			}
+		}
 		for _, fd := range res.Findings {
-			if fd.Severity == check.Error && fd.Target == dir {
+			if fd.Severity == check.Error && renders[fd.Target] {
 				problems = append(problems, fd.String())
 			}
 		}

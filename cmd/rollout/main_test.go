@@ -16,7 +16,7 @@ import (
 func copyRepo(t *testing.T) string {
 	t.Helper()
 	dst := t.TempDir()
-	for _, dir := range []string{"base", "overlays", "clusters"} {
+	for _, dir := range []string{"base", "overlays", "clusters", "infrastructure"} {
 		src := filepath.Join("..", "..", dir)
 		err := filepath.WalkDir(src, func(p string, d os.DirEntry, err error) error {
 			if err != nil {
@@ -203,16 +203,22 @@ func TestDiffShowsExactlyTheBump(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errs)
 	}
-	want := "=== overlays/staging\nDeployment blog/blog: spec.template.spec.containers[0].image docker.io/nginxinc/nginx-unprivileged:1.27.3-alpine -> docker.io/nginxinc/nginx-unprivileged:1.27.4-alpine\n"
-	if !strings.HasPrefix(out, want) {
-		t.Errorf("diff output does not start with\n%s\ngot\n%s", want, out)
+	// Both clusters that deploy staging show the change, under the entry
+	// point that applies it.
+	for _, want := range []string{
+		"=== clusters/staging/argocd\n(blog-staging -> overlays/staging) Deployment blog/blog: spec.template.spec.containers[0].image docker.io/nginxinc/nginx-unprivileged:1.27.3-alpine -> docker.io/nginxinc/nginx-unprivileged:1.27.4-alpine\n",
+		"=== clusters/staging/flux\n(blog -> overlays/staging) Deployment blog/blog: spec.template.spec.containers[0].image docker.io/nginxinc/nginx-unprivileged:1.27.3-alpine -> docker.io/nginxinc/nginx-unprivileged:1.27.4-alpine\n",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("diff output does not contain\n%s\ngot\n%s", want, out)
+		}
 	}
-	for _, line := range []string{"overlays/dev: no changes", "overlays/prod: no changes", "overlays/staging: 1 changed, 0 added, 0 removed"} {
+	for _, line := range []string{"clusters/dev/flux: no changes", "clusters/prod/argocd: no changes", "clusters/staging/flux: 1 changed, 0 added, 0 removed", "clusters/staging/argocd: 1 changed, 0 added, 0 removed"} {
 		if !strings.Contains(out, line+"\n") {
 			t.Errorf("summary lacks %q:\n%s", line, out)
 		}
 	}
-	if strings.Count(out, "-      - image:") != 1 || strings.Count(out, "+      - image:") != 1 {
+	if strings.Count(out, "-      - image:") != 2 || strings.Count(out, "+      - image:") != 2 {
 		t.Errorf("the unified diff should hold exactly the image line:\n%s", out)
 	}
 	if d := git(t, repo, "status", "--porcelain"); d != " M overlays/staging/kustomization.yaml\n" {

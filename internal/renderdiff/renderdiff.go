@@ -36,14 +36,15 @@ type Env struct {
 	Removed   bool // the environment is gone
 }
 
-// Compare renders every overlay of base and head and returns their
-// differences, in overlay order.
+// Compare renders what every cluster applies (and every overlay no entry
+// point deploys) at base and head, and returns their differences, in order
+// of cluster folder.
 func Compare(base, head *render.Tree) ([]Env, error) {
-	baseRes, err := renderOverlays(base)
+	baseRes, err := renderClusters(base)
 	if err != nil {
 		return nil, err
 	}
-	headRes, err := renderOverlays(head)
+	headRes, err := renderClusters(head)
 	if err != nil {
 		return nil, err
 	}
@@ -52,38 +53,6 @@ func Compare(base, head *render.Tree) ([]Env, error) {
 		b, inBase := baseRes[d]
 		h, inHead := headRes[d]
 		out = append(out, Env{Dir: d, Resources: compareResources(b, h), Added: !inBase, Removed: !inHead})
-	}
-	return out, nil
-}
-
-// renderOverlays renders every overlay of t to its resources' YAML by ID.
-func renderOverlays(t *render.Tree) (map[string]map[string]string, error) {
-	targets, err := render.Discover(t)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", t.Dir, err)
-	}
-	out := map[string]map[string]string{}
-	for _, tg := range targets {
-		if tg.Kind != render.Overlay {
-			continue
-		}
-		res, err := render.Render(t, tg)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", t.Dir, err)
-		}
-		byID := map[string]string{}
-		for _, r := range res.Resources.Resources() {
-			id := r.GetKind() + " " + r.GetName()
-			if ns := r.GetNamespace(); ns != "" {
-				id = r.GetKind() + " " + ns + "/" + r.GetName()
-			}
-			data, err := r.AsYAML()
-			if err != nil {
-				return nil, fmt.Errorf("%s %s: %w", tg.Dir, id, err)
-			}
-			byID[id] = string(data)
-		}
-		out[tg.Dir] = byID
 	}
 	return out, nil
 }
