@@ -22,6 +22,9 @@ type plan struct {
 	// failed are the entry points that cannot be rendered, as GO001 findings.
 	failed []check.Finding
 	flux   *render.FluxSources
+	// shareWith maps a plain Flux entry point's target to a plain Argo CD
+	// one of the same path, whose build it may reuse (Result.Share).
+	shareWith map[int]int
 }
 
 func (p *plan) close() {
@@ -108,6 +111,18 @@ func planTargets(tree *render.Tree, discovered []render.Target, entries []*rende
 		}
 	}
 	p.targets = append(p.targets, entryTargets...)
+	p.shareWith = map[int]int{}
+	argo := map[string]int{}
+	for i, tg := range p.targets {
+		if tg.Kind == render.ArgoCD && !tg.Entry.HasOptions() && !tg.CustomSchema() {
+			argo[tg.Dir] = i
+		}
+	}
+	for i, tg := range p.targets {
+		if j, ok := argo[tg.Dir]; ok && tg.Kind == render.Flux && !tg.Entry.HasOptions() && !tg.CustomSchema() {
+			p.shareWith[i] = j
+		}
+	}
 	return p, nil
 }
 

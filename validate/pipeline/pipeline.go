@@ -152,12 +152,30 @@ func RunTree(tree *render.Tree, opts Options) (*Result, error) {
 		}()
 	}
 	for i := range targets {
-		if prepared[i] {
+		if _, deferred := plan.shareWith[i]; prepared[i] && !deferred {
 			next <- i
 		}
 	}
 	close(next)
 	built.Wait()
+	// A plain Flux entry point whose path a plain Argo CD one also applies
+	// renders the same resources: reuse that build, or build it now.
+	for i, j := range plan.shareWith {
+		if indexes[j] != nil {
+			if res, ok := indexes[j].Render().Share(targets[i]); ok {
+				indexes[i] = index.New(res)
+				rendered <- indexes[i]
+				continue
+			}
+		}
+		res, err := render.Build(tree, targets[i])
+		if err != nil {
+			errs[i] = err
+			continue
+		}
+		indexes[i] = index.New(res)
+		rendered <- indexes[i]
+	}
 	close(rendered)
 	checked.Wait()
 

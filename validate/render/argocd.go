@@ -273,6 +273,7 @@ func argoDestination(res *Result) {
 	for _, r := range res.Resources.Resources() {
 		if r.GetNamespace() == "" && !clusterScoped[r.GetKind()] {
 			_ = r.SetNamespace(ns)
+			res.destinationSet = true
 		}
 	}
 }

@@ -81,9 +81,12 @@ func (fs *FluxSources) Close() { _ = os.RemoveAll(fs.dir) }
 
 // files lists every file of the tree, repository-relative, except the
 // validator's own in-memory additions.
-func (t *Tree) files() []string {
+func (t *Tree) files() []string { return t.filesUnder(".") }
+
+// filesUnder lists the files below dir, as files does.
+func (t *Tree) filesUnder(dir string) []string {
 	var out []string
-	_ = t.fs.Walk(t.Root, func(p string, info os.FileInfo, err error) error {
+	_ = t.fs.Walk(t.Abs(dir), func(p string, info os.FileInfo, err error) error {
 		if err != nil {
 			return nil
 		}
@@ -237,10 +240,7 @@ func (fs *FluxSources) PrepareFlux(e *EntryPoint, n int) (Target, error) {
 // kfile/data, and returns the sibling's path.
 func (t *Tree) shadow(dir, engine string, n int, kfile string, data []byte) (string, error) {
 	sib := path.Join(path.Dir(dir), fmt.Sprintf(".meshops-%s-%d-%s", engine, n, path.Base(dir)))
-	for _, rel := range t.files() {
-		if !strings.HasPrefix(rel, dir+"/") {
-			continue
-		}
+	for _, rel := range t.filesUnder(dir) {
 		sub := strings.TrimPrefix(rel, dir+"/")
 		if !strings.Contains(sub, "/") && KustomizationFile(t, dir) == rel {
 			continue // replaced below

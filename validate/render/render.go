@@ -30,6 +30,8 @@ type Result struct {
 	// Undefined lists, for a Flux target, the variables each resource uses
 	// that nothing defines.
 	Undefined []UndefinedVar
+	// destinationSet: Argo CD's destination namespace changed a resource.
+	destinationSet bool
 }
 
 // Source returns the repository-relative file that declared r, or the
@@ -42,6 +44,23 @@ func (r *Result) Source(res *resource.Resource) string {
 		return f
 	}
 	return r.Target.Entry.File
+}
+
+// Share returns the result as the render of another target, when that
+// target's engine would render exactly the same resources: a plain Flux
+// Kustomization (no options, no postBuild) of the path a plain Argo CD
+// Application built. Kustomize's output does not depend on the load
+// restrictions once a build succeeds, so that holds when Flux's artifact
+// has the same files as the repository and Argo CD gave no resource its
+// destination namespace. Resources are shared: checks only read them.
+func (r *Result) Share(tg Target) (*Result, bool) {
+	if r.Target.Kind != ArgoCD || tg.Kind != Flux || tg.Entry == nil || tg.Entry.HasOptions() || r.destinationSet ||
+		tg.tree == nil || tg.tree.fileCount() != r.tree.fileCount() {
+		return nil, false
+	}
+	shared := *r
+	shared.Target = tg
+	return &shared, true
 }
 
 // ReadFile reads a repository file from the tree the result was rendered from.

@@ -31,6 +31,17 @@ type Tree struct {
 	// unsupported lists files left out because Kustomize's in-memory file
 	// system refuses their names.
 	unsupported map[string]bool
+	// nfiles caches fileCount, once every file is in.
+	nfiles int
+}
+
+// fileCount is the number of files of the tree (files), counted once:
+// call it only after the last Add.
+func (t *Tree) fileCount() int {
+	if t.nfiles == 0 {
+		t.nfiles = len(t.files())
+	}
+	return t.nfiles
 }
 
 // mountPoint is where every tree is mounted: Kustomize's in-memory file
