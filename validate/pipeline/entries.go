@@ -46,6 +46,9 @@ func planTargets(tree *render.Tree, discovered []render.Target, entries []*rende
 		if e.Problem != "" {
 			continue // GO002 reports the object itself
 		}
+		if e.Flux != nil && e.Flux.Spec.SourceRef.Kind != "GitRepository" {
+			continue // an OCIRepository or Bucket: not this repository
+		}
 		// The entry point is the truth for its path, even when it fails
 		// (that failure is reported): no standalone render of it.
 		deployed[e.Path] = true
