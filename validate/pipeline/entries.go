@@ -121,9 +121,17 @@ func planTargets(tree *render.Tree, discovered []render.Target, entries []*rende
 			argo[tg.Dir] = i
 		}
 	}
+	firstFlux := map[string]int{}
 	for i, tg := range p.targets {
-		if j, ok := argo[tg.Dir]; ok && tg.Kind == render.Flux && !tg.Entry.HasOptions() && !tg.CustomSchema() {
+		if tg.Kind != render.Flux || tg.Entry.HasOptions() || tg.CustomSchema() {
+			continue
+		}
+		if j, ok := argo[tg.Dir]; ok {
 			p.shareWith[i] = j
+		} else if j, ok := firstFlux[tg.Dir]; ok && p.targets[j].SameSource(tg) {
+			p.shareWith[i] = j
+		} else if !ok {
+			firstFlux[tg.Dir] = i
 		}
 	}
 	return p, nil

@@ -51,6 +51,9 @@ func (t Target) ID() string {
 	return t.Dir
 }
 
+// SameSource reports whether two targets build from the same tree.
+func (t Target) SameSource(o Target) bool { return t.tree == o.tree }
+
 // CustomSchema reports whether a prepared entry point's kustomizations set
 // openapi:, which Kustomize keeps in process-wide state.
 func (t Target) CustomSchema() bool { return t.customSchema }

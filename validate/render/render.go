@@ -53,9 +53,23 @@ func (r *Result) Source(res *resource.Resource) string {
 // restrictions once a build succeeds, so that holds when Flux's artifact
 // has the same files as the repository and Argo CD gave no resource its
 // destination namespace. Resources are shared: checks only read them.
+//
+// A plain Flux Kustomization may also reuse another plain one's build of the
+// same path from the same source.
 func (r *Result) Share(tg Target) (*Result, bool) {
-	if r.Target.Kind != ArgoCD || tg.Kind != Flux || tg.Entry == nil || tg.Entry.HasOptions() || r.destinationSet ||
-		tg.tree == nil || tg.tree.fileCount() != r.tree.fileCount() {
+	if tg.Kind != Flux || tg.Entry == nil || tg.Entry.HasOptions() || r.Target.Entry == nil || r.Target.Entry.HasOptions() {
+		return nil, false
+	}
+	switch r.Target.Kind {
+	case Flux:
+		if r.Target.tree != tg.tree {
+			return nil, false
+		}
+	case ArgoCD:
+		if r.destinationSet || tg.tree == nil || tg.tree.fileCount() != r.tree.fileCount() {
+			return nil, false
+		}
+	default:
 		return nil, false
 	}
 	shared := *r
