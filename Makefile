@@ -5,20 +5,31 @@ SHELL := /bin/bash
 BIN        := bin
 VALIDATE   := $(BIN)/validate
 ROLLOUT    := $(BIN)/rollout
+FORK       := $(BIN)/fork
 GO_SOURCES := $(shell find validate plugin internal cmd -name '*.go' -not -path '*/testdata/*') go.mod go.sum plugin/go.mod plugin/go.sum validate/istio/crds.gen.yaml $(wildcard validate/gitops/crds/*.yaml)
 OUTPUT     ?= text
 WASM       ?= plugin.wasm
 
-.PHONY: help validate test plugin image push bump promote diff bench fmt lint
+.PHONY: help init validate test plugin image push bump promote diff bench fmt lint
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-9s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
+# The first build downloads the modules and compiles Istio's and Kubernetes'
+# code: minutes, not seconds (README, "Set up"). Say so, and show progress.
 $(VALIDATE): $(GO_SOURCES)
-	go build -o $@ ./validate
+	@if [ -x $@ ]; then echo "go build -o $@ ./validate"; go build -o $@ ./validate; else \
+	  echo "make: first build of the validator: Go downloads the modules and compiles Istio's and Kubernetes' code; this takes several minutes once (see README, Set up), later builds take seconds" >&2; \
+	  scripts/first-build.sh $@ ./validate; fi
 
 $(ROLLOUT): $(GO_SOURCES)
 	go build -o $@ ./cmd/rollout
+
+$(FORK): $(GO_SOURCES)
+	go build -o $@ ./cmd/fork
+
+init: $(FORK) ## Make the fork yours: REPO=git-url REGISTRY=host[:port]/path/name DOMAIN=dns-suffix (any of them; DRY_RUN=1 writes nothing)
+	@$(FORK) $(if $(REPO),--repo "$(REPO)") $(if $(REGISTRY),--registry "$(REGISTRY)") $(if $(DOMAIN),--domain "$(DOMAIN)") $(if $(DRY_RUN),--dry-run)
 
 validate: $(VALIDATE) ## Render every overlay and cluster entry point offline and check them (OUTPUT=text|json|github|sarif)
 	$(VALIDATE) -o $(OUTPUT) .
@@ -27,17 +38,12 @@ test: ## Run every test: the repository module, then the plugin module
 	go test ./...
 	cd plugin && go test ./...
 
-plugin: ## Build plugin.wasm with TinyGo (local tinygo, else the Dockerfile's builder stage)
-	@if command -v tinygo >/dev/null; then \
-		cd plugin && tinygo build -o ../$(WASM) -scheduler=none -target=wasi -buildmode=wasi-legacy -no-debug . && \
-		PLUGIN_WASM=$(CURDIR)/$(WASM) go test ./...; \
-	else \
-		docker build --platform linux/amd64 --provenance=false --output type=local,dest=$(BIN)/plugin . && cp $(BIN)/plugin/plugin.wasm $(WASM); \
-	fi
+plugin: ## Build plugin.wasm with TinyGo 0.37 (else a Docker engine with buildx) and test it [WASM=plugin.wasm]
+	@scripts/build-plugin.sh wasm "$(WASM)"
 
-image: ## Build the plugin's OCI image with Docker (IMAGE=registry/repo:tag)
+image: ## Build the plugin's OCI image with a Docker engine and buildx (IMAGE=registry/repo:tag)
 	@test -n "$(IMAGE)" || { echo "make image: set IMAGE=registry/repo:tag" >&2; exit 2; }
-	docker build --platform linux/amd64 --provenance=false -t $(IMAGE) .
+	@scripts/build-plugin.sh image "$(IMAGE)"
 
 push: ## Push plugin.wasm as an OCI image without Docker (IMAGE=registry/repo:tag [WASM=path])
 	@test -n "$(IMAGE)" || { echo "make push: set IMAGE=registry/repo:tag" >&2; exit 2; }
@@ -61,5 +67,5 @@ fmt: ## Format the Go code
 lint: ## Vet both Go modules, check formatting, and lint the GitHub workflows with actionlint
 	go vet ./...
 	cd plugin && go vet ./...
-	go tool actionlint
+	go tool -modfile=tools/lint/go.mod actionlint
 	@test -z "$$(gofmt -l validate plugin cmd internal)" || { gofmt -l validate plugin cmd internal; echo "gofmt: the files above need make fmt" >&2; exit 1; }

@@ -2,6 +2,8 @@ package main
 
 import (
 	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -131,6 +133,32 @@ func TestEveryResponseOfAPlugin(t *testing.T) {
 	})
 }
 
+// TestLargeConfigs starts the plugin with configurations at every documented
+// limit (a 4,000-byte value, 32 headers, a document of exactly 64 KiB, ...)
+// and checks that each configured header reaches the response intact. Under
+// wazero v1.7.2 the TinyGo build trapped on the 4,000-byte value.
+func TestLargeConfigs(t *testing.T) {
+	for _, tt := range configtest.Valid {
+		t.Run(tt.Name, func(t *testing.T) {
+			vmTest(t, func(t *testing.T, vm types.VMContext) {
+				got := respond(t, vm, tt.In, [][2]string{{":status", "200"}})
+				for _, h := range tt.Want {
+					// The emulator stores header names in lower case.
+					vs := values(got, strings.ToLower(h.Name))
+					if len(vs) != 1 || vs[0] != h.Value {
+						t.Errorf("%s: got %d values, want exactly one of %d bytes", h.Name, len(vs), len(h.Value))
+					} else if len(vs[0]) != len(h.Value) {
+						t.Errorf("%s: value is %d bytes, want %d", h.Name, len(vs[0]), len(h.Value))
+					}
+				}
+				if len(got) != len(tt.Want)+1 {
+					t.Errorf("response has %d headers, want the %d configured ones and :status", len(got), len(tt.Want))
+				}
+			})
+		})
+	}
+}
+
 func TestRejectsBadConfig(t *testing.T) {
 	for _, tt := range configtest.Invalid {
 		t.Run(tt.Name, func(t *testing.T) {
@@ -150,5 +178,29 @@ func TestRejectsBadConfig(t *testing.T) {
 				}
 			})
 		})
+	}
+}
+
+// TestBadPluginWasmFails: a PLUGIN_WASM that names a missing or invalid file
+// fails the wasm half, never skips it. It reruns this test binary on one test
+// with such a PLUGIN_WASM.
+func TestBadPluginWasmFails(t *testing.T) {
+	if os.Getenv("PLUGIN_WASM_CHILD") != "" {
+		t.Skip("inside the child run")
+	}
+	invalid := filepath.Join(t.TempDir(), "plugin.wasm")
+	if err := os.WriteFile(invalid, []byte("not wasm"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, wasm := range []string{filepath.Join(t.TempDir(), "missing.wasm"), invalid} {
+		cmd := exec.Command(os.Args[0], "-test.run=^TestReplacesUpstreamHeader$", "-test.v")
+		cmd.Env = append(os.Environ(), "PLUGIN_WASM="+wasm, "PLUGIN_WASM_CHILD=1")
+		out, err := cmd.CombinedOutput()
+		if err == nil {
+			t.Errorf("PLUGIN_WASM=%s: the tests passed:\n%s", wasm, out)
+		}
+		if !strings.Contains(string(out), "--- FAIL: TestReplacesUpstreamHeader/wasm") || strings.Contains(string(out), "--- SKIP") {
+			t.Errorf("PLUGIN_WASM=%s: want the wasm half to fail, not skip:\n%s", wasm, out)
+		}
 	}
 }

@@ -3,52 +3,67 @@ package main
 import (
 	"bytes"
 	"os"
-	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
+	"meshops.dev/meshops/internal/pins"
+	"meshops.dev/meshops/internal/testrepo"
 	"meshops.dev/meshops/validate/render"
 )
 
-// copyRepo copies the deployable half of this repository into a fresh git
-// repository with one commit on main, and returns its path.
+// copyRepo returns a fork of this repository (internal/testrepo: its own
+// repository URL, a plugin registry with a port, its own hosts) in a fresh git
+// repository with one commit on main. Tests derive every value from it.
 func copyRepo(t *testing.T) string {
 	t.Helper()
-	dst := t.TempDir()
-	for _, dir := range []string{"base", "overlays", "clusters", "infrastructure"} {
-		src := filepath.Join("..", "..", dir)
-		err := filepath.WalkDir(src, func(p string, d os.DirEntry, err error) error {
-			if err != nil {
-				return err
-			}
-			rel, _ := filepath.Rel(filepath.Join("..", ".."), p)
-			if d.IsDir() {
-				return os.MkdirAll(filepath.Join(dst, rel), 0o755)
-			}
-			data, err := os.ReadFile(p)
-			if err != nil {
-				return err
-			}
-			return os.WriteFile(filepath.Join(dst, rel), data, 0o644)
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	git(t, dst, "init", "-q", "-b", "main")
-	git(t, dst, "add", "-A")
-	git(t, dst, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-q", "-m", "start")
+	dst := testrepo.Fork(t)
+	testrepo.Commit(t, dst, "start")
 	return dst
 }
 
 func git(t *testing.T, dir string, args ...string) string {
 	t.Helper()
-	out, err := exec.Command("git", append([]string{"-C", dir}, args...)...).CombinedOutput()
+	return testrepo.Git(t, dir, args...)
+}
+
+// overlayPins returns the images: entries of overlays/<env>.
+func overlayPins(t *testing.T, repo, env string) []pins.Pin {
+	t.Helper()
+	f, err := readPins(filepath.Join(repo, "overlays", env, "kustomization.yaml"))
 	if err != nil {
-		t.Fatalf("git %v: %v\n%s", args, err, out)
+		t.Fatal(err)
 	}
-	return string(out)
+	return f.Pins()
+}
+
+// pluginPin is the overlay's oci:// entry; appPin its first other entry.
+func pluginPin(t *testing.T, repo, env string) pins.Pin {
+	t.Helper()
+	for _, p := range overlayPins(t, repo, env) {
+		if strings.HasPrefix(p.Name, "oci://") {
+			return p
+		}
+	}
+	t.Fatalf("overlays/%s pins no oci:// image", env)
+	return pins.Pin{}
+}
+
+func appPin(t *testing.T, repo, env string) pins.Pin {
+	t.Helper()
+	for _, p := range overlayPins(t, repo, env) {
+		if !strings.HasPrefix(p.Name, "oci://") && p.NewTag != "" {
+			return p
+		}
+	}
+	t.Fatalf("overlays/%s pins no container image by tag", env)
+	return pins.Pin{}
+}
+
+// changedLine matches a one-line change of key from old to new in a git diff -U0.
+func changedLine(key, old, new string) *regexp.Regexp {
+	return regexp.MustCompile(`(?m)^-\s+` + key + `: ` + regexp.QuoteMeta(old) + `\n\+\s+` + key + `: ` + regexp.QuoteMeta(new) + `$`)
 }
 
 func rollout(t *testing.T, args ...string) (int, string, string) {
@@ -86,12 +101,13 @@ func renders(t *testing.T, repo string) map[string]string {
 func TestBumpChangesOneLine(t *testing.T) {
 	repo := copyRepo(t)
 	before := renders(t, repo)
-	code, out, errs := rollout(t, "bump", "--repo", repo, "--env", "dev", "--image", "docker.io/nginxinc/nginx-unprivileged", "--tag", "1.27.4-alpine")
+	app := appPin(t, repo, "dev")
+	code, out, errs := rollout(t, "bump", "--repo", repo, "--env", "dev", "--image", app.Name, "--tag", "9.9.9-test")
 	if code != 0 {
 		t.Fatalf("exit %d: %s%s", code, out, errs)
 	}
 	d := git(t, repo, "diff", "-U0", "--no-color")
-	if strings.Count(d, "\n-    ") != 1 || !strings.Contains(d, "-    newTag: 1.27.3-alpine\n+    newTag: 1.27.4-alpine\n") || strings.Count(d, "diff --git") != 1 {
+	if strings.Count(d, "\n-") != 2 || !changedLine("newTag", app.NewTag, "9.9.9-test").MatchString(d) || strings.Count(d, "diff --git") != 1 {
 		t.Errorf("want exactly one changed line in overlays/dev, got:\n%s", d)
 	}
 	after := renders(t, repo)
@@ -100,39 +116,50 @@ func TestBumpChangesOneLine(t *testing.T) {
 			t.Errorf("%s renders differently after bumping dev", dir)
 		}
 	}
-	if !strings.Contains(after["overlays/dev"], "image: docker.io/nginxinc/nginx-unprivileged:1.27.4-alpine") {
+	app.NewTag = "9.9.9-test"
+	if !strings.Contains(after["overlays/dev"], "image: "+app.Ref()+"\n") {
 		t.Errorf("dev does not render the new tag")
 	}
 }
 
 func TestBumpPluginDigestKeepsNewName(t *testing.T) {
 	repo := copyRepo(t)
+	plugin := pluginPin(t, repo, "prod")
+	if !strings.HasPrefix(plugin.NewName, "oci://"+testrepo.Registry) {
+		t.Fatalf("the fork's prod plugin entry is %+v, want newName in %s", plugin, testrepo.Registry)
+	}
 	digest := "sha256:" + strings.Repeat("ab", 32)
-	code, out, errs := rollout(t, "bump", "--repo", repo, "--env", "prod", "--image", "oci://ghcr.io/your-org/meshops-plugin", "--tag", "v0.2.0", "--digest", digest)
+	code, out, errs := rollout(t, "bump", "--repo", repo, "--env", "prod", "--image", plugin.Name, "--tag", "v9.9.9", "--digest", digest)
 	if code != 0 {
 		t.Fatalf("exit %d: %s%s", code, out, errs)
 	}
-	if !strings.Contains(renders(t, repo)["overlays/prod"], "url: oci://ghcr.io/your-org/meshops-plugin:v0.2.0@"+digest) {
-		t.Errorf("prod does not render the pinned digest")
+	if !strings.Contains(renders(t, repo)["overlays/prod"], "url: "+plugin.NewName+":v9.9.9@"+digest+"\n") {
+		t.Errorf("prod does not render the pinned digest:\n%s", renders(t, repo)["overlays/prod"])
+	}
+	after := pluginPin(t, repo, "prod")
+	if after.Name != plugin.Name || after.NewName != plugin.NewName || after.NewTag != "v9.9.9" || after.Digest != digest {
+		t.Errorf("entry is %+v after the bump", after)
 	}
 	data, _ := os.ReadFile(filepath.Join(repo, "overlays/prod/kustomization.yaml"))
-	if !strings.Contains(string(data), "    newName: oci://ghcr.io/your-org/meshops-plugin\n    newTag: v0.2.0\n    digest: "+digest+"\n") {
+	if !regexp.MustCompile(`(?m)^\s+newName: ` + regexp.QuoteMeta(plugin.NewName) + `\n\s+newTag: v9\.9\.9\n\s+digest: ` + digest + `$`).Match(data) {
 		t.Errorf("entry lost its newName or order:\n%s", data)
 	}
 }
 
 func TestBumpRefusesAndLeavesFilesAlone(t *testing.T) {
 	repo := copyRepo(t)
+	app := appPin(t, repo, "dev").Name
 	tests := []struct {
 		args []string
 		code int
 		want string
 	}{
-		{[]string{"--env", "qa", "--image", "nginx-unprivileged", "--tag", "1"}, 2, `unknown environment "qa"`},
-		{[]string{"--env", "dev", "--image", "redis", "--tag", "7"}, 2, `no images: entry for "redis"`},
-		{[]string{"--env", "dev", "--image", "nginx-unprivileged", "--tag", "1.27:4"}, 2, "is not a valid image tag"},
-		{[]string{"--env", "dev", "--image", "nginx-unprivileged", "--digest", "sha256:xyz"}, 2, "is not of the form sha256:"},
-		{[]string{"--env", "../base", "--image", "nginx-unprivileged", "--tag", "1"}, 2, "unknown environment"},
+		{[]string{"--env", "no-such-env", "--image", app, "--tag", "1"}, 2, `unknown environment "no-such-env"`},
+		{[]string{"--env", "dev", "--image", "no-such-image", "--tag", "7"}, 2, `no images: entry for "no-such-image"`},
+		{[]string{"--env", "dev", "--image", app, "--tag", "1.27:4"}, 2, "is not a valid image tag"},
+		{[]string{"--env", "dev", "--image", app, "--tag", "latest"}, 2, "latest is no pin"},
+		{[]string{"--env", "dev", "--image", app, "--digest", "sha256:xyz"}, 2, "is not of the form sha256:"},
+		{[]string{"--env", "../base", "--image", app, "--tag", "1"}, 2, "unknown environment"},
 	}
 	for _, tt := range tests {
 		code, _, errs := rollout(t, append([]string{"bump", "--repo", repo}, tt.args...)...)
@@ -150,11 +177,14 @@ func TestBumpRestoresOnFailedValidation(t *testing.T) {
 	// A hand edit that breaks dev: the new tag is fine, the overlay is not.
 	file := filepath.Join(repo, "overlays/dev/kustomization.yaml")
 	data, _ := os.ReadFile(file)
-	broken := strings.Replace(string(data), "    count: 1", "    count: 1\nnamespace: web", 1)
+	broken := strings.Replace(string(data), "\nimages:", "\nnamespace: moved-away\nimages:", 1)
+	if broken == string(data) {
+		t.Fatalf("%s has no images: list", file)
+	}
 	if err := os.WriteFile(file, []byte(broken), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	code, _, errs := rollout(t, "bump", "--repo", repo, "--env", "dev", "--image", "nginx-unprivileged", "--tag", "1.27.4-alpine")
+	code, _, errs := rollout(t, "bump", "--repo", repo, "--env", "dev", "--image", appPin(t, repo, "dev").Name, "--tag", "9.9.9-test")
 	if code != 1 || !strings.Contains(errs, "overlays/dev no longer validates") {
 		t.Fatalf("exit %d, %s", code, errs)
 	}
@@ -168,7 +198,11 @@ func TestBumpRestoresOnFailedValidation(t *testing.T) {
 
 func TestPromote(t *testing.T) {
 	repo := copyRepo(t)
-	if code, out, errs := rollout(t, "bump", "--repo", repo, "--env", "dev", "--image", "meshops-plugin", "--tag", "v0.3.0"); code != 0 {
+	plugin := pluginPin(t, repo, "dev")
+	staged := pluginPin(t, repo, "staging")
+	short := plugin.Name[strings.LastIndex(plugin.Name, "/")+1:]
+	digest := "sha256:" + strings.Repeat("ef", 32)
+	if code, out, errs := rollout(t, "bump", "--repo", repo, "--env", "dev", "--image", short, "--tag", "v9.9.9", "--digest", digest); code != 0 {
 		t.Fatalf("bump: %d %s%s", code, out, errs)
 	}
 	git(t, repo, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qam", "bump dev")
@@ -177,12 +211,19 @@ func TestPromote(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s%s", code, out, errs)
 	}
-	if !strings.Contains(out, "oci://ghcr.io/your-org/meshops-plugin:v0.1.0 -> oci://ghcr.io/your-org/meshops-plugin:v0.3.0") {
-		t.Errorf("promote did not print the change:\n%s", out)
+	promoted := staged
+	promoted.NewTag, promoted.Digest = "v9.9.9", digest
+	if !strings.Contains(out, staged.Ref()+" -> "+promoted.Ref()) {
+		t.Errorf("promote did not print %s -> %s:\n%s", staged.Ref(), promoted.Ref(), out)
+	}
+	if got := pluginPin(t, repo, "staging"); got != promoted {
+		t.Errorf("staging's plugin entry is %+v, want %+v", got, promoted)
 	}
 	d := git(t, repo, "diff", "-U0", "--no-color")
-	if strings.Count(d, "diff --git") != 1 || !strings.Contains(d, "-    newTag: v0.1.0\n+    newTag: v0.3.0\n") {
-		t.Errorf("want one changed line in staging:\n%s", d)
+	for _, want := range []string{`(?m)^\+\s+newTag: v9\.9\.9$`, `(?m)^\+\s+digest: ` + digest + `$`} {
+		if strings.Count(d, "diff --git") != 1 || !strings.Contains(d, "overlays/staging/") || !regexp.MustCompile(want).MatchString(d) {
+			t.Errorf("want staging's plugin pin (tag and digest) changed, and nothing else:\n%s", d)
+		}
 	}
 	after := renders(t, repo)
 	if before["overlays/prod"] != after["overlays/prod"] || before["overlays/dev"] != after["overlays/dev"] {
@@ -196,7 +237,10 @@ func TestPromote(t *testing.T) {
 func TestDiffShowsExactlyTheBump(t *testing.T) {
 	repo := copyRepo(t)
 	git(t, repo, "checkout", "-q", "-b", "bump")
-	if code, out, errs := rollout(t, "bump", "--repo", repo, "--env", "staging", "--image", "nginx-unprivileged", "--tag", "1.27.4-alpine"); code != 0 {
+	app := appPin(t, repo, "staging")
+	bumped := app
+	bumped.NewTag, bumped.Digest = "9.9.9-test", ""
+	if code, out, errs := rollout(t, "bump", "--repo", repo, "--env", "staging", "--image", app.Name, "--tag", bumped.NewTag); code != 0 {
 		t.Fatalf("bump: %d %s%s", code, out, errs)
 	}
 	code, out, errs := rollout(t, "diff", "--repo", repo)
@@ -205,12 +249,12 @@ func TestDiffShowsExactlyTheBump(t *testing.T) {
 	}
 	// Both clusters that deploy staging show the change, under the entry
 	// point that applies it.
-	for _, want := range []string{
-		"=== clusters/staging/argocd\n(blog-staging -> overlays/staging) Deployment blog/blog: spec.template.spec.containers[0].image docker.io/nginxinc/nginx-unprivileged:1.27.3-alpine -> docker.io/nginxinc/nginx-unprivileged:1.27.4-alpine\n",
-		"=== clusters/staging/flux\n(blog -> overlays/staging) Deployment blog/blog: spec.template.spec.containers[0].image docker.io/nginxinc/nginx-unprivileged:1.27.3-alpine -> docker.io/nginxinc/nginx-unprivileged:1.27.4-alpine\n",
+	for _, want := range []*regexp.Regexp{
+		regexp.MustCompile(`=== clusters/staging/argocd\n\(blog-staging -> overlays/staging\) Deployment [a-z0-9-]+/[a-z0-9-]+: spec\.template\.spec\.containers\[\d+\]\.image ` + regexp.QuoteMeta(app.Ref()+" -> "+bumped.Ref()) + "\n"),
+		regexp.MustCompile(`=== clusters/staging/flux\n\(blog -> overlays/staging\) Deployment [a-z0-9-]+/[a-z0-9-]+: spec\.template\.spec\.containers\[\d+\]\.image ` + regexp.QuoteMeta(app.Ref()+" -> "+bumped.Ref()) + "\n"),
 	} {
-		if !strings.Contains(out, want) {
-			t.Errorf("diff output does not contain\n%s\ngot\n%s", want, out)
+		if !want.MatchString(out) {
+			t.Errorf("diff output lacks the image change %s -> %s (%s):\n%s", app.Ref(), bumped.Ref(), want, out)
 		}
 	}
 	for _, line := range []string{"clusters/dev/flux: no changes", "clusters/prod/argocd: no changes", "clusters/staging/flux: 1 changed, 0 added, 0 removed", "clusters/staging/argocd: 1 changed, 0 added, 0 removed"} {
@@ -230,5 +274,39 @@ func TestDiffErrors(t *testing.T) {
 	repo := copyRepo(t)
 	if code, _, errs := rollout(t, "diff", "--repo", repo, "--base", "no-such-ref"); code != 2 || !strings.Contains(errs, "no-such-ref") {
 		t.Errorf("exit %d, %s", code, errs)
+	}
+}
+
+// TestPromoteCarriesTheDigest: staging pins the plugin by tag and digest;
+// promoting it to prod carries both. Promoting dev, which follows a tag
+// only, into staging would drop staging's digest: IMG003 refuses it and
+// staging stays as it was.
+func TestPromoteCarriesTheDigest(t *testing.T) {
+	repo := copyRepo(t)
+	digest := "sha256:" + strings.Repeat("cd", 32)
+	if code, out, errs := rollout(t, "bump", "--repo", repo, "--env", "staging", "--image", pluginPin(t, repo, "staging").Name, "--tag", "v9.9.9", "--digest", digest); code != 0 {
+		t.Fatalf("bump staging: %d %s%s", code, out, errs)
+	}
+	if code, out, errs := rollout(t, "promote", "--repo", repo, "--from", "staging", "--to", "prod"); code != 0 {
+		t.Fatalf("promote staging to prod: %d %s%s", code, out, errs)
+	}
+	if got := pluginPin(t, repo, "prod"); got.NewTag != "v9.9.9" || got.Digest != digest {
+		t.Errorf("prod's plugin entry is %+v, want tag v9.9.9 and digest %s", got, digest)
+	}
+	if !strings.Contains(renders(t, repo)["overlays/prod"], "url: "+pluginPin(t, repo, "prod").NewName+":v9.9.9@"+digest+"\n") {
+		t.Error("prod does not render the promoted digest")
+	}
+
+	if pluginPin(t, repo, "dev").Digest != "" {
+		t.Skip("this repository's dev overlay pins the plugin by digest: nothing to refuse")
+	}
+	file := filepath.Join(repo, "overlays/staging/kustomization.yaml")
+	before, _ := os.ReadFile(file)
+	code, _, errs := rollout(t, "promote", "--repo", repo, "--from", "dev", "--to", "staging")
+	if code != 1 || !strings.Contains(errs, "IMG003") {
+		t.Errorf("promote dev to staging: exit %d, %s; want 1 and IMG003", code, errs)
+	}
+	if after, _ := os.ReadFile(file); !bytes.Equal(after, before) {
+		t.Errorf("a refused promotion changed staging:\n%s", after)
 	}
 }

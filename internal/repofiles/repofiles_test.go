@@ -1,7 +1,6 @@
 package repofiles
 
 import (
-	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -73,61 +72,12 @@ func TestWorkflowCallsOnlyMakeTargets(t *testing.T) {
 	}
 }
 
-// TestActionlint runs the pinned actionlint over the workflows.
+// TestActionlint runs the pinned actionlint (its own module, tools/lint)
+// over the workflows.
 func TestActionlint(t *testing.T) {
-	cmd := exec.Command("go", "tool", "actionlint")
+	cmd := exec.Command("go", "tool", "-modfile=tools/lint/go.mod", "actionlint")
 	cmd.Dir = root
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Errorf("actionlint: %v\n%s", err, out)
-	}
-}
-
-// TestRenovateBumpsDevOnly checks the Renovate configuration: it parses, its
-// plugin pattern reads the dev overlay's plugin pin, and only dev is enabled.
-func TestRenovateBumpsDevOnly(t *testing.T) {
-	data, err := os.ReadFile(filepath.Join(root, "renovate.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var cfg struct {
-		CustomManagers []struct {
-			ManagerFilePatterns []string `json:"managerFilePatterns"`
-			MatchStrings        []string `json:"matchStrings"`
-		} `json:"customManagers"`
-		PackageRules []struct {
-			MatchFileNames []string `json:"matchFileNames"`
-			Enabled        *bool    `json:"enabled"`
-		} `json:"packageRules"`
-	}
-	if err := json.Unmarshal(data, &cfg); err != nil {
-		t.Fatalf("renovate.json: %v", err)
-	}
-	if len(cfg.CustomManagers) != 1 || len(cfg.CustomManagers[0].MatchStrings) != 1 {
-		t.Fatalf("want one custom manager with one pattern: %+v", cfg.CustomManagers)
-	}
-	dev, err := os.ReadFile(filepath.Join(root, "overlays/dev/kustomization.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	re := regexp.MustCompile(cfg.CustomManagers[0].MatchStrings[0])
-	m := re.FindStringSubmatch(string(dev))
-	if m == nil {
-		t.Fatal("the plugin pattern does not match overlays/dev/kustomization.yaml")
-	}
-	if got := m[re.SubexpIndex("depName")]; got != "ghcr.io/your-org/meshops-plugin" {
-		t.Errorf("depName = %q", got)
-	}
-	if got := m[re.SubexpIndex("currentValue")]; got != "v0.1.0" {
-		t.Errorf("currentValue = %q", got)
-	}
-	for _, p := range cfg.CustomManagers[0].ManagerFilePatterns {
-		if !strings.Contains(p, "overlays/dev/") {
-			t.Errorf("custom manager reaches beyond dev: %s", p)
-		}
-	}
-	rules := cfg.PackageRules
-	if len(rules) != 2 || rules[0].Enabled == nil || *rules[0].Enabled || rules[1].Enabled == nil || !*rules[1].Enabled ||
-		len(rules[1].MatchFileNames) != 1 || rules[1].MatchFileNames[0] != "overlays/dev/kustomization.yaml" {
-		t.Errorf("package rules must disable everything, then enable overlays/dev/kustomization.yaml: %+v", rules)
 	}
 }

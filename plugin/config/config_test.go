@@ -109,3 +109,39 @@ func headerMaps(hs []config.Header) []map[string]string {
 	}
 	return out
 }
+
+func TestParseAtTheLimits(t *testing.T) {
+	for _, tt := range configtest.Valid {
+		t.Run(tt.Name, func(t *testing.T) {
+			got, err := config.Parse([]byte(tt.In))
+			if err != nil {
+				t.Fatalf("config.Parse of a %d-byte document: %v", len(tt.In), err)
+			}
+			if len(got.ResponseHeaders) != len(tt.Want) {
+				t.Fatalf("got %d headers, want %d", len(got.ResponseHeaders), len(tt.Want))
+			}
+			for i := range tt.Want {
+				if got.ResponseHeaders[i] != tt.Want[i] {
+					t.Errorf("header %d = %q: %d bytes, want %q: %d bytes", i, got.ResponseHeaders[i].Name, len(got.ResponseHeaders[i].Value), tt.Want[i].Name, len(tt.Want[i].Value))
+				}
+			}
+		})
+	}
+}
+
+// The documents at the size limit are exactly as long as their names say.
+func TestDocumentSizes(t *testing.T) {
+	for _, size := range []int{64, 100, 4100, config.MaxConfigBytes - 1, config.MaxConfigBytes, config.MaxConfigBytes + 1} {
+		doc := configtest.Document(size)
+		if len(doc) != size {
+			t.Errorf("Document(%d) is %d bytes", size, len(doc))
+		}
+		var v map[string][]map[string]string
+		if err := json.Unmarshal([]byte(doc), &v); err != nil {
+			t.Errorf("Document(%d) is not JSON: %v", size, err)
+		}
+		if got, want := len(v["responseHeaders"]), len(configtest.DocumentHeaders(size)); got != want || want == 0 {
+			t.Errorf("Document(%d) has %d headers, DocumentHeaders says %d", size, got, want)
+		}
+	}
+}

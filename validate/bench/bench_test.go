@@ -10,7 +10,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -38,38 +37,26 @@ func benchSizes() []int {
 	return out
 }
 
-var (
-	buildOnce sync.Once
-	validator string
-	kustomize string
-	buildErr  error
-)
-
-// tools builds the validator and locates the kustomize CLI pinned in go.mod.
-func tools(b *testing.B) (string, string) {
+// validatorBinary builds the validator into the benchmark's temporary
+// directory, which the testing package removes when the benchmark ends.
+func validatorBinary(b *testing.B) string {
 	b.Helper()
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "meshops-bench")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		validator = filepath.Join(dir, "validate")
-		if out, err := exec.Command("go", "build", "-o", validator, "meshops.dev/meshops/validate").CombinedOutput(); err != nil {
-			buildErr = fmt.Errorf("build validator: %v: %s", err, out)
-			return
-		}
-		out, err := exec.Command("go", "tool", "-n", "kustomize").Output()
-		if err != nil {
-			buildErr = fmt.Errorf("build kustomize CLI: %v", err)
-			return
-		}
-		kustomize = strings.TrimSpace(string(out))
-	})
-	if buildErr != nil {
-		b.Fatal(buildErr)
+	bin := filepath.Join(b.TempDir(), "validate")
+	if out, err := exec.Command("go", "build", "-o", bin, "meshops.dev/meshops/validate").CombinedOutput(); err != nil {
+		b.Fatalf("build validator: %v: %s", err, out)
 	}
-	return validator, kustomize
+	return bin
+}
+
+// kustomizeBinary locates the kustomize CLI pinned in go.mod (built into Go's
+// build cache, not a temporary directory).
+func kustomizeBinary(b *testing.B) string {
+	b.Helper()
+	out, err := exec.Command("go", "tool", "-n", "kustomize").Output()
+	if err != nil {
+		b.Fatalf("build kustomize CLI: %v", err)
+	}
+	return strings.TrimSpace(string(out))
 }
 
 // generate writes a repository with n environments: the real base,
@@ -186,7 +173,7 @@ func measure(b *testing.B, cmd *exec.Cmd, okCodes ...int) (time.Duration, float6
 // BenchmarkValidator is the whole validator (render, index, every check) on
 // n environments, as one process.
 func BenchmarkValidator(b *testing.B) {
-	validate, _ := tools(b)
+	validate := validatorBinary(b)
 	for _, n := range sizes {
 		b.Run(fmt.Sprintf("N=%d", n), func(b *testing.B) {
 			root, _ := generate(b, n)
@@ -206,7 +193,7 @@ func BenchmarkValidator(b *testing.B) {
 // BenchmarkKustomizeCLI renders the same n overlays with the stock CLI, one
 // kustomize build per overlay, rendering only.
 func BenchmarkKustomizeCLI(b *testing.B) {
-	_, kustomize := tools(b)
+	kustomize := kustomizeBinary(b)
 	for _, n := range sizes {
 		b.Run(fmt.Sprintf("N=%d", n), func(b *testing.B) {
 			_, overlays := generate(b, n)

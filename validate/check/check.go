@@ -198,7 +198,7 @@ func All() []*Check {
 		ServiceSelector, ServiceTargetPort, DeploymentSelector, KubernetesSchema, KubernetesNames,
 		PinnedImages, OverlayPinsBaseImages, RouteDestinationPort, EntryPointPaths, GitOpsSchema, RepoURLs, UndeployedOverlay,
 		PlaintextSecret, RemoteReference, IstioMetadata, ServicePortProtocol, RouteConflicts, GatewayConflicts,
-		ProbePort, RequestsWithinLimits, RouteProtocol, FluxVariables, FluxDependsOn, EditSelectsNothing,
+		ProbePort, RequestsWithinLimits, RouteProtocol, PluginDigest, FluxVariables, FluxDependsOn, EditSelectsNothing,
 	}
 	sort.Slice(all, func(i, j int) bool { return all[i].Code < all[j].Code })
 	return all

@@ -179,7 +179,7 @@ func TestBadInput(t *testing.T) {
 		repo string
 		want string // the error names the file and the problem
 	}{
-		{"remote", `overlays/dev/kustomization.yaml: resources[0] "https://github.com/your-org/shared//base?ref=v1" is a remote reference`},
+		{"remote", `overlays/dev/kustomization.yaml: resources[0] "https://github.com/fixture-org/shared//base?ref=v1" is a remote reference`},
 		{"missing", `overlays/dev/kustomization.yaml: resources[0] "../../base": no such file or directory`},
 		{"cycle", `kustomization cycle: overlays/dev -> base -> overlays/dev`},
 		{"malformed", `overlays/dev/service.yaml`},

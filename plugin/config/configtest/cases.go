@@ -4,6 +4,7 @@
 package configtest
 
 import (
+	"strconv"
 	"strings"
 
 	"meshops.dev/meshops/plugin/config"
@@ -40,7 +41,80 @@ var Invalid = []struct {
 	{"long value", `{"responseHeaders":[{"name":"a","value":"` + strings.Repeat("v", config.MaxValueBytes+1) + `"}]}`, "responseHeaders[0].value: is 4097 bytes, more than the limit of 4096"},
 	{"too many headers", `{"responseHeaders":[` + strings.TrimSuffix(strings.Repeat(`{"name":"a","value":"b"},`, config.MaxHeaders+1), ",") + `]}`, "responseHeaders: lists 33 headers, more than the limit of 32"},
 	{"huge document", `{"responseHeaders":[{"name":"a","value":"` + strings.Repeat(" ", config.MaxConfigBytes) + `"}]}`, "bytes, more than the limit of 65536"},
+	{"document one byte over", Document(config.MaxConfigBytes + 1), "pluginConfig is 65537 bytes, more than the limit of 65536"},
 }
 
 // Environment is a valid configuration as the overlays use it.
 const Environment = `{"responseHeaders":[{"name":"hello","value":"world"},{"name":"x-environment","value":"dev"}]}`
+
+// Valid lists configurations at the documented limits, each with the headers
+// config.Parse must return (and the plugin must set) in order. Every limit in
+// Valid has a case one step over it in Invalid.
+var Valid = []struct {
+	Name string
+	In   string
+	Want []config.Header
+}{
+	{"4000-byte value", `{"responseHeaders":[{"name":"x-big","value":"` + strings.Repeat("v", 4000) + `"}]}`,
+		[]config.Header{{Name: "x-big", Value: strings.Repeat("v", 4000)}}},
+	{"value at the limit", `{"responseHeaders":[{"name":"x-big","value":"` + strings.Repeat("v", config.MaxValueBytes) + `"}]}`,
+		[]config.Header{{Name: "x-big", Value: strings.Repeat("v", config.MaxValueBytes)}}},
+	{"name at the limit", `{"responseHeaders":[{"name":"` + strings.Repeat("n", config.MaxNameBytes) + `","value":"b"}]}`,
+		[]config.Header{{Name: strings.Repeat("n", config.MaxNameBytes), Value: "b"}}},
+	{"headers at the limit", documentOf(manyHeaders(config.MaxHeaders)), manyHeaders(config.MaxHeaders)},
+	{"document just under the limit", Document(config.MaxConfigBytes - 1), DocumentHeaders(config.MaxConfigBytes - 1)},
+	{"document at the limit", Document(config.MaxConfigBytes), DocumentHeaders(config.MaxConfigBytes)},
+}
+
+// manyHeaders returns n distinct headers x-header-0 ... x-header-(n-1).
+func manyHeaders(n int) []config.Header {
+	hs := make([]config.Header, n)
+	for i := range hs {
+		hs[i] = config.Header{Name: "x-header-" + strconv.Itoa(i), Value: "value " + strconv.Itoa(i)}
+	}
+	return hs
+}
+
+// documentOf is the compact pluginConfig JSON for hs (names and values must
+// need no escaping).
+func documentOf(hs []config.Header) string {
+	var b strings.Builder
+	b.WriteString(`{"responseHeaders":[`)
+	for i, h := range hs {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(`{"name":"` + h.Name + `","value":"` + h.Value + `"}`)
+	}
+	b.WriteString(`]}`)
+	return b.String()
+}
+
+// fill is the length of each value in a Document: long values, as a real
+// large configuration would have, below MaxValueBytes.
+const fill = 4000
+
+// DocumentHeaders returns the headers of Document(size).
+func DocumentHeaders(size int) []config.Header {
+	var hs []config.Header
+	for len(documentOf(hs)) < size {
+		i := len(hs)
+		hs = append(hs, config.Header{Name: "x-fill-" + strconv.Itoa(i), Value: ""})
+		if over := len(documentOf(hs)) - size; over > 0 {
+			// Not even an empty value fits: the rest is whitespace.
+			return hs[:i]
+		}
+		room := size - len(documentOf(hs))
+		hs[i].Value = strings.Repeat("v", min(room, fill))
+	}
+	return hs
+}
+
+// Document returns a valid pluginConfig document of exactly size bytes
+// (size >= 64): headers carrying 4,000-byte values, padded with JSON
+// whitespace to the exact length. Above config.MaxConfigBytes it is refused
+// for its size alone.
+func Document(size int) string {
+	doc := documentOf(DocumentHeaders(size))
+	return doc[:len(doc)-1] + strings.Repeat(" ", size-len(doc)) + "}"
+}
