@@ -203,7 +203,7 @@ func RunTree(tree *render.Tree, opts Options) (*Result, error) {
 		return nil, fmt.Errorf("load CRD validation: %w", loadErr)
 	}
 	for _, ix := range indexes {
-		if ix != nil {
+		if ix != nil && !plan.hidden[ix.Target.ID()] {
 			repo.Targets = append(repo.Targets, ix)
 		}
 	}
