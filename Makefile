@@ -10,7 +10,7 @@ GO_SOURCES := $(shell find validate plugin internal cmd -name '*.go' -not -path 
 OUTPUT     ?= text
 WASM       ?= plugin.wasm
 
-.PHONY: help init validate test plugin image push bump promote diff bench fmt lint
+.PHONY: help init validate test kube-tools plugin image push bump promote diff bench fmt lint
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-9s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -31,10 +31,23 @@ $(FORK): $(GO_SOURCES)
 init: $(FORK) ## Make the fork yours: REPO=git-url REGISTRY=host[:port]/path/name DOMAIN=dns-suffix (any of them; DRY_RUN=1 writes nothing)
 	@$(FORK) $(if $(REPO),--repo "$(REPO)") $(if $(REGISTRY),--registry "$(REGISTRY)") $(if $(DOMAIN),--domain "$(DOMAIN)") $(if $(DRY_RUN),--dry-run)
 
-validate: $(VALIDATE) ## Render every overlay and cluster entry point offline and check them (OUTPUT=text|json|github|sarif)
+validate: $(VALIDATE) ## Render every overlay and cluster entry point offline and check them (OUTPUT=text|json|github|sarif) [CLUSTER=kubeconfig context: then dry-run every object there]
 	$(VALIDATE) -o $(OUTPUT) .
+	$(if $(CLUSTER),go run ./cmd/dryrun --context "$(CLUSTER)" .)
 
-test: ## Run every test: the repository module, then the plugin module
+# The API server oracle's programs, pinned in their own module (tools/kube)
+# so that k8s.io/kubernetes never enters go.mod.
+KUBE_TOOLS := $(BIN)/etcd $(BIN)/kube-apiserver
+
+kube-tools: $(KUBE_TOOLS) ## Build etcd and kube-apiserver from tools/kube into bin/, for make test's API server oracle
+
+$(BIN)/etcd: tools/kube/go.mod tools/kube/go.sum
+	cd tools/kube && go build -o ../../$@ go.etcd.io/etcd/server/v3
+
+$(BIN)/kube-apiserver: tools/kube/go.mod tools/kube/go.sum
+	cd tools/kube && go build -o ../../$@ k8s.io/kubernetes/cmd/kube-apiserver
+
+test: ## Run every test: the repository module (with the API server oracle if make kube-tools ran), then the plugin module
 	go test ./...
 	cd plugin && go test ./...
 

@@ -31,8 +31,12 @@ const IgnoreAnnotation = "validate.meshops.dev/ignore"
 type Finding struct {
 	Code     string   `json:"code"`
 	Severity Severity `json:"severity"`
-	// Target is the overlay or cluster entry point the resource was rendered in.
+	// Target is the overlay or cluster entry point the resource was rendered
+	// in; the first of Targets once the pipeline has merged the findings
+	// that several targets share.
 	Target string `json:"target"`
+	// Targets lists every target that reports this same finding, sorted.
+	Targets []string `json:"targets,omitempty"`
 	// File is the repository file to edit.
 	File string `json:"file"`
 	// Line is where in File the resource's document starts; 0 if unknown.
@@ -42,6 +46,17 @@ type Finding struct {
 	Message  string `json:"message"`
 
 	object *index.Object
+}
+
+// AllTargets returns the targets the finding is reported for.
+func (f Finding) AllTargets() []string {
+	if len(f.Targets) > 0 {
+		return f.Targets
+	}
+	if f.Target == "" {
+		return nil
+	}
+	return []string{f.Target}
 }
 
 func (f Finding) String() string {
@@ -198,7 +213,8 @@ func All() []*Check {
 		ServiceSelector, ServiceTargetPort, DeploymentSelector, KubernetesSchema, KubernetesNames,
 		PinnedImages, OverlayPinsBaseImages, RouteDestinationPort, EntryPointPaths, GitOpsSchema, RepoURLs, UndeployedOverlay,
 		PlaintextSecret, RemoteReference, IstioMetadata, ServicePortProtocol, RouteConflicts, GatewayConflicts,
-		ProbePort, RequestsWithinLimits, RouteProtocol, PluginDigest, FluxVariables, FluxDependsOn, EditSelectsNothing,
+		ProbePort, RequestsWithinLimits, RouteProtocol, PluginDigest,
+		PodTemplateRules, ServiceRules, WorkloadRules, FluxVariables, FluxDependsOn, EditSelectsNothing,
 	}
 	sort.Slice(all, func(i, j int) bool { return all[i].Code < all[j].Code })
 	return all
