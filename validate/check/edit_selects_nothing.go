@@ -116,6 +116,8 @@ func editSelectsNothing(ix *index.Index, env *Env) []Finding {
 		switch {
 		case ed.target != nil && !selectsAny(ed.target, ix.Render().Resources.Resources(), renames):
 			msg = fmt.Sprintf("%s: its target (%s) selects no resource of this render, so the patch changes nothing", ed.what, describeSelector(ed.target))
+		case ed.target == nil && strings.Contains(ed.image, "://") && ed.rename == "":
+			continue // it matched and misparsed the registry port: IMG002 says so
 		case ed.target == nil && !images[ed.image] && (ed.rename == "" || !images[ed.rename]):
 			msg = fmt.Sprintf("%s matches no image of this render (containers, init containers, WasmPlugin urls), so it pins nothing; check the name", ed.what)
 		default:

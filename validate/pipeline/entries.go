@@ -3,6 +3,7 @@ package pipeline
 import (
 	"errors"
 	"fmt"
+	"path"
 	"strings"
 
 	"meshops.dev/meshops/validate/check"
@@ -80,8 +81,7 @@ func planTargets(tree *render.Tree, discovered []render.Target, entries []*rende
 			}
 			if errors.As(err, &se) && se.Remote {
 				c := check.RemoteReference
-				p.failed = append(p.failed, check.Finding{Code: c.Code, Severity: c.Severity, Target: e.ID(), File: se.File, Message: se.Msg})
-				continue
+				p.failed = append(p.failed, check.Finding{Code: c.Code, Severity: c.Severity, Target: e.Path, File: se.File, Message: se.Msg})
 			}
 			p.failed = append(p.failed, entryFailure(e, msg))
 			continue
@@ -208,4 +208,33 @@ func dirOf(p *plan, id string) string {
 		}
 	}
 	return id
+}
+
+// byDirectory names a finding found in an entry point's render by the
+// directory rendered (overlays/dev), as for an overlay, unless the finding is
+// on the entry point itself (its options, its variables): one finding per
+// directory, however many entry points apply it.
+func byDirectory(p *plan, findings []check.Finding) []check.Finding {
+	entries := map[string]render.Target{}
+	for _, tg := range p.targets {
+		if tg.Entry != nil {
+			entries[tg.ID()] = tg
+		}
+	}
+	seen := map[string]bool{}
+	out := findings[:0]
+	for _, f := range findings {
+		if tg, ok := entries[f.Target]; ok && f.File != tg.Entry.File {
+			f.Target = tg.Dir
+		} else if file, _, ok := strings.Cut(f.Target, "#"); ok {
+			f.Target = path.Dir(file) // on the entry point: its cluster folder
+		}
+		k := fmt.Sprint(f.Code, "\x00", f.Target, "\x00", f.File, "\x00", f.Line, "\x00", f.Resource, "\x00", f.Message)
+		if seen[k] {
+			continue
+		}
+		seen[k] = true
+		out = append(out, f)
+	}
+	return out
 }

@@ -216,6 +216,7 @@ func RunTree(tree *render.Tree, opts Options) (*Result, error) {
 	for _, c := range checks {
 		findings = append(findings, c.RunRepo(repo, env)...)
 	}
+	findings = byDirectory(plan, findings)
 	check.Sort(findings)
 	return &Result{Targets: targets, Findings: findings}, nil
 }
