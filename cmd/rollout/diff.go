@@ -13,13 +13,24 @@ import (
 )
 
 // mergeBase returns the merge base of HEAD and the main branch (local main,
-// else origin/main, as a pull request's checkout has it).
+// else origin/main, as a pull request's checkout has it); on main itself,
+// where that is HEAD, the previous commit, so the last change shows.
 func mergeBase(repo string) (string, error) {
+	git := func(args ...string) (string, error) {
+		out, err := exec.Command("git", append([]string{"-C", repo}, args...)...).Output()
+		return strings.TrimSpace(string(out)), err
+	}
 	for _, branch := range []string{"main", "origin/main"} {
-		out, err := exec.Command("git", "-C", repo, "merge-base", "HEAD", branch).Output()
-		if err == nil {
-			return strings.TrimSpace(string(out)), nil
+		mb, err := git("merge-base", "HEAD", branch)
+		if err != nil {
+			continue
 		}
+		if head, err := git("rev-parse", "HEAD"); err == nil && head == mb {
+			if prev, err := git("rev-parse", "--verify", "-q", "HEAD~1"); err == nil {
+				return prev, nil
+			}
+		}
+		return mb, nil
 	}
 	return "", fmt.Errorf("no merge base of HEAD with main or origin/main: pass --base REF (make diff BASE=ref)")
 }
@@ -27,7 +38,7 @@ func mergeBase(repo string) (string, error) {
 func diffCmd(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("diff", flag.ContinueOnError)
 	repo := repoFlag(fs)
-	base := fs.String("base", "", "the git revision to compare the working tree with (default: the merge base with main)")
+	base := fs.String("base", "", "the git revision to compare the working tree with (default: the merge base with main; on main, the previous commit)")
 	if !parse(fs, args, stderr) {
 		return 2
 	}

@@ -223,16 +223,22 @@ func TestDiffShowsExactlyTheBump(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errs)
 	}
-	want := regexp.MustCompile(`^=== overlays/staging\nDeployment [a-z0-9-]+/[a-z0-9-]+: spec\.template\.spec\.containers\[\d+\]\.image ` + regexp.QuoteMeta(app.Ref()+" -> "+bumped.Ref()) + "\n")
-	if !want.MatchString(out) {
-		t.Errorf("diff output does not start with the image change %s -> %s:\n%s", app.Ref(), bumped.Ref(), out)
+	// Both clusters that deploy staging show the change, under the entry
+	// point that applies it.
+	for _, want := range []*regexp.Regexp{
+		regexp.MustCompile(`=== clusters/staging/argocd\n\(blog-staging -> overlays/staging\) Deployment [a-z0-9-]+/[a-z0-9-]+: spec\.template\.spec\.containers\[\d+\]\.image ` + regexp.QuoteMeta(app.Ref()+" -> "+bumped.Ref()) + "\n"),
+		regexp.MustCompile(`=== clusters/staging/flux\n\(blog -> overlays/staging\) Deployment [a-z0-9-]+/[a-z0-9-]+: spec\.template\.spec\.containers\[\d+\]\.image ` + regexp.QuoteMeta(app.Ref()+" -> "+bumped.Ref()) + "\n"),
+	} {
+		if !want.MatchString(out) {
+			t.Errorf("diff output lacks the image change %s -> %s (%s):\n%s", app.Ref(), bumped.Ref(), want, out)
+		}
 	}
-	for _, line := range []string{"overlays/dev: no changes", "overlays/prod: no changes", "overlays/staging: 1 changed, 0 added, 0 removed"} {
+	for _, line := range []string{"clusters/dev/flux: no changes", "clusters/prod/argocd: no changes", "clusters/staging/flux: 1 changed, 0 added, 0 removed", "clusters/staging/argocd: 1 changed, 0 added, 0 removed"} {
 		if !strings.Contains(out, line+"\n") {
 			t.Errorf("summary lacks %q:\n%s", line, out)
 		}
 	}
-	if strings.Count(out, "-      - image:") != 1 || strings.Count(out, "+      - image:") != 1 {
+	if strings.Count(out, "-      - image:") != 2 || strings.Count(out, "+      - image:") != 2 {
 		t.Errorf("the unified diff should hold exactly the image line:\n%s", out)
 	}
 	if d := git(t, repo, "status", "--porcelain"); d != " M overlays/staging/kustomization.yaml\n" {

@@ -122,6 +122,25 @@ func eachKey(n *yaml.Node, key string, f func(*yaml.Node)) {
 	}
 }
 
+// eachSource calls f on every mapping that holds a repoURL: an Argo CD
+// source, or an ApplicationSet git generator.
+func eachSource(n *yaml.Node, f func(*yaml.Node)) {
+	if n == nil {
+		return
+	}
+	if n.Kind == yaml.MappingNode {
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if n.Content[i].Value == "repoURL" {
+				f(n)
+				break
+			}
+		}
+	}
+	for _, c := range n.Content {
+		eachSource(c, f)
+	}
+}
+
 // mostCommon returns the value counted most often (the smallest on a tie).
 func mostCommon(counts map[string]int) string {
 	best := ""
@@ -166,8 +185,10 @@ func detect(root string, files []*file) (Current, error) {
 					repos[u]++
 				}
 			case strings.HasPrefix(apiVersion, "argoproj.io/"):
-				eachKey(doc, "repoURL", func(n *yaml.Node) {
-					if u := scalar(n); u != "" {
+				// A source with a chart comes from a Helm repository (Istio's
+				// charts), not this one.
+				eachSource(doc, func(src *yaml.Node) {
+					if u := scalar(get(src, "repoURL")); u != "" && get(src, "chart") == nil {
 						repos[u]++
 					}
 				})

@@ -154,9 +154,16 @@ func TestForkTheRepository(t *testing.T) {
 	repoURL := regexp.MustCompile(`(?m)^\s+(?:url|repoURL): (\S+)$`)
 	pluginURL := regexp.MustCompile(`(?m)^\s+url: (oci://\S+)$`)
 	var sawHost, sawRepo, sawPlugin bool
+	// An Argo CD source with a chart (Istio's) is a Helm repository, not the
+	// fork: rendered keys are sorted, so chart: comes just before repoURL:.
+	chartURL := regexp.MustCompile(`(?m)^(\s+)chart: \S+\n\s+repoURL: (\S+)$`)
 	for target, y := range rendered(t, dir) {
+		charts := map[string]bool{}
+		for _, m := range chartURL.FindAllStringSubmatch(y, -1) {
+			charts[m[2]] = true
+		}
 		for _, m := range repoURL.FindAllStringSubmatch(y, -1) {
-			if strings.HasPrefix(m[1], "oci://") {
+			if strings.HasPrefix(m[1], "oci://") || charts[m[1]] {
 				continue
 			}
 			sawRepo = true

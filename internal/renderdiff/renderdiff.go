@@ -37,14 +37,15 @@ type Env struct {
 	Removed   bool // the environment is gone
 }
 
-// Compare renders every overlay of base and head and returns their
-// differences, in overlay order.
+// Compare renders what every cluster applies (and every overlay no entry
+// point deploys) at base and head, and returns their differences, in order
+// of cluster folder.
 func Compare(base, head *render.Tree) ([]Env, error) {
-	baseRes, err := renderOverlays(base)
+	baseRes, err := renderClusters(base)
 	if err != nil {
 		return nil, err
 	}
-	headRes, err := renderOverlays(head)
+	headRes, err := renderClusters(head)
 	if err != nil {
 		return nil, err
 	}

@@ -104,8 +104,12 @@ type Env struct {
 type Repo struct {
 	Tree    *render.Tree
 	Targets []*index.Index
-	// Failed lists targets that did not render, by directory.
+	// Failed lists targets that did not render, by directory (by ID for
+	// an entry point).
 	Failed map[string]error
+	// Entries are the Flux Kustomizations and Argo CD Applications under
+	// clusters/.
+	Entries []*render.EntryPoint
 }
 
 // finding builds a finding of check c about object o.
@@ -113,7 +117,7 @@ func (c *Check) finding(ix *index.Index, o *index.Object, format string, args ..
 	return Finding{
 		Code:     c.Code,
 		Severity: c.Severity,
-		Target:   ix.Target.Dir,
+		Target:   ix.Target.ID(),
 		File:     o.Source,
 		Resource: o.String(),
 		Message:  oneLine(fmt.Sprintf(format, args...)),
@@ -249,7 +253,7 @@ func All() []*Check {
 		PinnedImages, OverlayPinsBaseImages, RouteDestinationPort, EntryPointPaths, GitOpsSchema, RepoURLs, UndeployedOverlay,
 		PlaintextSecret, RemoteReference, RenderFailure, InternalError, MetadataFields, DataSize, ObjectSize, IstioMetadata, ServicePortProtocol, RouteConflicts, GatewayConflicts,
 		ProbePort, RequestsWithinLimits, RouteProtocol, PluginDigest,
-		PodTemplateRules, ServiceRules, WorkloadRules,
+		PodTemplateRules, ServiceRules, WorkloadRules, FluxVariables, FluxDependsOn, EditSelectsNothing,
 		InjectionByAnnotation, PluginType, PluginMatch, RouteSubset, RouteReach, GatewaySelector, PilotFailed,
 	}
 	sort.Slice(all, func(i, j int) bool { return all[i].Code < all[j].Code })

@@ -7,7 +7,7 @@ var EntryPointPaths = &Check{
 	Code:     "GO001",
 	Name:     "entry-point-path",
 	Severity: Error,
-	Summary:  "each Flux Kustomization path and Argo CD Application source path under clusters/ is a directory of the repository that renders",
+	Summary:  "each Flux Kustomization path and Argo CD Application source path under clusters/ is a directory of the repository that renders, with the entry point's options, as its engine builds it",
 	Rationale: "A path that does not exist or does not build fails the sync in the cluster, after the merge; Flux and Argo CD " +
 		"report it only in their own status.",
 }
@@ -20,6 +20,9 @@ func entryPointPaths(repo *Repo, env *Env) []Finding {
 	}
 	var out []Finding
 	for _, ep := range entryPoints(repo) {
+		if repo.Failed[ep.obj.Source+"#"+ep.obj.Name] != nil {
+			continue // the pipeline reported how its engine fails
+		}
 		switch {
 		case ep.path == "" || ep.path == ".":
 			out = append(out, c.finding(ep.ix, ep.obj, "%s is empty: it would sync the whole repository; point it at an overlay", ep.what))

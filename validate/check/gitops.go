@@ -36,12 +36,12 @@ func entryPoints(repo *Repo) []entryPoint {
 		case o.Kind == "Kustomization" && o.Group == "kustomize.toolkit.fluxcd.io":
 			out = append(out, entryPoint{ix, o, cleanRepoPath(str(o.Spec(), "path")), "spec.path"})
 		case o.Kind == "Application" && o.Group == "argoproj.io":
-			if src := mapOf(o.Spec(), "source"); src != nil {
+			if src := mapOf(o.Spec(), "source"); src != nil && src["chart"] == nil {
 				out = append(out, entryPoint{ix, o, cleanRepoPath(str(src, "path")), "spec.source.path"})
 			}
 			for i, s := range listOf(o.Spec(), "sources") {
 				src, _ := s.(map[string]any)
-				if p := str(src, "path"); p != "" {
+				if p := str(src, "path"); p != "" && src["chart"] == nil {
 					out = append(out, entryPoint{ix, o, cleanRepoPath(p), "spec.sources[" + strconv.Itoa(i) + "].path"})
 				}
 			}

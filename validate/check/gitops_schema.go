@@ -16,7 +16,7 @@ var GitOpsSchema = &Check{
 	Code:     "GO002",
 	Name:     "gitops-schema",
 	Severity: Error,
-	Summary:  "Flux Kustomizations and GitRepositories and Argo CD Applications and AppProjects pass their CRDs' validation (embedded from the pinned releases); Flux objects also decode strictly into the fluxcd API types",
+	Summary:  "Flux Kustomizations and GitRepositories and Argo CD Applications, ApplicationSets and AppProjects pass their CRDs' validation (embedded from the pinned releases); Flux objects also decode strictly into the fluxcd API types",
 	Rationale: "The API server rejects a missing required field (prune, interval, sourceRef), a bad enum value or an unserved " +
 		"apiVersion, failing the bootstrap; it drops a misspelt optional field (wiat: true, selfheal: true), which then silently does nothing.",
 }

@@ -53,7 +53,8 @@ func overlayImages(ix *index.Index, tree *render.Tree) (pinned map[string]bool, 
 
 func overlayPinsBaseImages(ix *index.Index, env *Env) []Finding {
 	c := OverlayPinsBaseImages
-	if ix.Target.Kind != render.Overlay || env.Tree == nil {
+	// Overlays, and the paths entry points apply.
+	if ix.Target.Kind == render.Cluster || env.Tree == nil || render.KustomizationFile(env.Tree, ix.Target.Dir) == "" {
 		return nil
 	}
 	pinned, noNewName := overlayImages(ix, env.Tree)
@@ -61,7 +62,7 @@ func overlayPinsBaseImages(ix *index.Index, env *Env) []Finding {
 	kustomization := render.KustomizationFile(env.Tree, ix.Target.Dir)
 	var out []Finding
 	for _, n := range noNewName {
-		out = append(out, Finding{Code: c.Code, Severity: c.Severity, Target: ix.Target.Dir, File: kustomization, Line: ix.ImageLine(kustomization, n),
+		out = append(out, Finding{Code: c.Code, Severity: c.Severity, Target: ix.Target.ID(), File: kustomization, Line: ix.ImageLine(kustomization, n),
 			Message: fmt.Sprintf("images: entry %q sets no newName: behind the oci:// scheme Kustomize misreads a registry port as the tag (oci://localhost:v2); repeat the full reference in newName", n)})
 	}
 	report := func(o *index.Object, what, image string) {

@@ -33,11 +33,14 @@ func pluginDigest(repo *Repo, _ *Env) []Finding {
 		synced[ep.path] = append(synced[ep.path], ep.obj.Source)
 	}
 	var out []Finding
+	done := map[string]bool{}
 	for _, ix := range repo.Targets {
 		dir := ix.Target.Dir
-		if ix.Target.Kind != render.Overlay || len(synced[dir]) == 0 || path.Base(dir) == devEnvironment {
+		// An overlay, or what an entry point applies: once per directory.
+		if ix.Target.Kind == render.Cluster || done[dir] || len(synced[dir]) == 0 || path.Base(dir) == devEnvironment {
 			continue
 		}
+		done[dir] = true
 		by := synced[dir]
 		sort.Strings(by)
 		for _, o := range ix.Kind("WasmPlugin") {
@@ -49,6 +52,7 @@ func pluginDigest(repo *Repo, _ *Env) []Finding {
 			f := c.finding(ix, o, "%s pins the plugin %s by tag only and is synced by %s: a re-pushed tag would change what Envoy runs; "+
 				"add the pushed image's digest to the images: entry (make push prints it; make bump ENV=%s IMAGE=%s TAG=<tag> DIGEST=sha256:...)",
 				dir, url, strings.Join(by, ", "), path.Base(dir), image)
+			f.Target = dir // the overlay, whichever entry point's render found it
 			if file := ix.ImageSource(image); file != "" {
 				f.File, f.Line = file, imageEntryLine(repo.Tree, file, image)
 			} else if file := ix.FieldSource(o, "spec", "url"); file != "" && file != f.File {

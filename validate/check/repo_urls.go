@@ -29,7 +29,9 @@ func repoURLs(repo *Repo, _ *Env) []Finding {
 		case o.Kind == "GitRepository" && o.Group == "source.toolkit.fluxcd.io":
 			uses = append(uses, use{ix, o, str(o.Spec(), "url")})
 		case o.Kind == "Application" && o.Group == "argoproj.io":
-			if u := str(mapOf(o.Spec(), "source"), "repoURL"); u != "" {
+			// A Helm chart comes from a Helm repository, not this one.
+			if src := mapOf(o.Spec(), "source"); src["chart"] == nil && str(src, "repoURL") != "" {
+				u := str(src, "repoURL")
 				uses = append(uses, use{ix, o, u})
 			}
 		}

@@ -21,6 +21,9 @@ func main() {
 		if err != nil {
 			log.Fatal(err)
 		}
+		if data, err = s.Transform(data); err != nil {
+			log.Fatal(err)
+		}
 		if err := os.WriteFile(filepath.Join("crds", s.File), data, 0o644); err != nil {
 			log.Fatal(err)
 		}

@@ -13,6 +13,9 @@ import (
 	"path/filepath"
 	"strings"
 
+	yamlv3 "go.yaml.in/yaml/v3"
+	"sigs.k8s.io/yaml"
+
 	"meshops.dev/meshops/validate/crdschema"
 )
 
@@ -29,6 +32,9 @@ type Source struct {
 	// Flux controllers release their api modules with the same tags).
 	VersionOf string
 	Path      string // inside the module
+	// StripDescriptions drops the schema's description fields, which do not
+	// validate anything, to keep the embedded file under 1 MiB.
+	StripDescriptions bool
 }
 
 // Sources lists the embedded CRDs: the kinds this repository's entry points
@@ -40,6 +46,48 @@ var Sources = []Source{
 		Path: "config/crd/bases/source.toolkit.fluxcd.io_gitrepositories.yaml"},
 	{File: "argocd-applications.yaml", Module: "github.com/argoproj/argo-cd/v3", Version: ArgoCDVersion, Path: "manifests/crds/application-crd.yaml"},
 	{File: "argocd-appprojects.yaml", Module: "github.com/argoproj/argo-cd/v3", Version: ArgoCDVersion, Path: "manifests/crds/appproject-crd.yaml"},
+	{File: "argocd-applicationsets.yaml", Module: "github.com/argoproj/argo-cd/v3", Version: ArgoCDVersion, Path: "manifests/crds/applicationset-crd.yaml", StripDescriptions: true},
+}
+
+// Transform returns what is embedded of an upstream CRD file: the file, or
+// for StripDescriptions, the file without its description fields.
+func (s Source) Transform(upstream []byte) ([]byte, error) {
+	if !s.StripDescriptions {
+		return upstream, nil
+	}
+	var doc yamlv3.Node
+	if err := yamlv3.Unmarshal(upstream, &doc); err != nil {
+		return nil, fmt.Errorf("%s: %w", s.Path, err)
+	}
+	stripDescriptions(&doc)
+	// Compact JSON, which is YAML: the schema nests deep enough that
+	// indentation alone would exceed 1 MiB.
+	data, err := yamlv3.Marshal(&doc)
+	if err != nil {
+		return nil, err
+	}
+	data, err = yaml.YAMLToJSON(data)
+	if err != nil {
+		return nil, err
+	}
+	return append(data, '\n'), nil
+}
+
+func stripDescriptions(n *yamlv3.Node) {
+	if n.Kind == yamlv3.MappingNode {
+		kept := n.Content[:0]
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			// A property named "description" is a schema, not a description.
+			if n.Content[i].Value == "description" && n.Content[i+1].Kind == yamlv3.ScalarNode {
+				continue
+			}
+			kept = append(kept, n.Content[i], n.Content[i+1])
+		}
+		n.Content = kept
+	}
+	for _, c := range n.Content {
+		stripDescriptions(c)
+	}
 }
 
 //go:embed crds/*.yaml

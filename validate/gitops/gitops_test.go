@@ -16,6 +16,9 @@ func TestEmbeddedCRDsMatchPinnedReleases(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		if want, err = s.Transform(want); err != nil {
+			t.Fatal(err)
+		}
 		got, err := Embedded(s)
 		if err != nil {
 			t.Fatal(err)

@@ -107,6 +107,19 @@ func New(r *render.Result) *Index {
 	return ix
 }
 
+// Render returns the render result the index was built from.
+func (ix *Index) Render() *render.Result { return ix.result }
+
+// Object returns the indexed object of a rendered resource, or nil.
+func (ix *Index) Object(res *resource.Resource) *Object {
+	for _, o := range ix.Objects {
+		if o.Res == res {
+			return o
+		}
+	}
+	return nil
+}
+
 // FieldSource returns the file to edit to change one field of o: the
 // overlay or base patch that sets it, else the file that declares o.
 func (ix *Index) FieldSource(o *Object, field ...string) string {

@@ -3,6 +3,7 @@
 package pipeline
 
 import (
+	"errors"
 	"fmt"
 	"runtime"
 	"sync"
@@ -81,10 +82,20 @@ func Run(root string, opts Options) (*Result, error) {
 //     target as its build arrives;
 //  4. run the repository-wide checks, sort the findings.
 func RunTree(tree *render.Tree, opts Options) (*Result, error) {
-	targets, err := render.Discover(tree)
+	discovered, err := render.Discover(tree)
 	if err != nil {
 		return nil, err
 	}
+	entries, err := render.EntryPoints(tree)
+	if err != nil {
+		return nil, err
+	}
+	plan, err := planTargets(tree, discovered, entries)
+	if err != nil {
+		return nil, err
+	}
+	defer plan.close()
+	targets := plan.targets
 	checks := opts.Checks
 	if checks == nil {
 		checks = check.All()
@@ -103,12 +114,19 @@ func RunTree(tree *render.Tree, opts Options) (*Result, error) {
 			env.Mesh.Only = func(dir string) bool { return synced[dir] }
 		}
 	}
-	repo := &check.Repo{Tree: tree, Failed: map[string]error{}}
+	repo := &check.Repo{Tree: tree, Failed: map[string]error{}, Entries: entries}
 
 	var remote []check.Finding
 	prepared := make([]bool, len(targets))
 	workers := runtime.GOMAXPROCS(0)
 	for i, tg := range targets {
+		if tg.Entry != nil { // prepared by planTargets
+			prepared[i] = true
+			if tg.CustomSchema() {
+				workers = 1
+			}
+			continue
+		}
 		custom, err := render.Prepare(tree, tg)
 		if err != nil {
 			remote = append(remote, renderFinding(tree, tg, err))
@@ -166,35 +184,74 @@ func RunTree(tree *render.Tree, opts Options) (*Result, error) {
 		}()
 	}
 	for i := range targets {
-		if prepared[i] {
+		if _, deferred := plan.shareWith[i]; prepared[i] && !deferred {
 			next <- i
 		}
 	}
 	close(next)
 	built.Wait()
+	// A plain Flux entry point whose path a plain Argo CD one also applies
+	// renders the same resources: reuse that build, or build it now.
+	for i, j := range plan.shareWith {
+		if indexes[j] != nil {
+			if res, ok := indexes[j].Render().Share(targets[i]); ok {
+				indexes[i] = index.New(res)
+				rendered <- indexes[i]
+				continue
+			}
+		}
+		res, err := render.Build(tree, targets[i])
+		if err != nil {
+			errs[i] = err
+			continue
+		}
+		indexes[i] = index.New(res)
+		rendered <- indexes[i]
+	}
 	close(rendered)
 	checked.Wait()
 
+	for i, err := range errs {
+		if err == nil {
+			continue
+		}
+		if e := targets[i].Entry; e != nil {
+			// The entry point's engine would fail: a finding on it.
+			msg := err.Error()
+			var re *render.Error
+			if errors.As(err, &re) {
+				msg = re.Err.Error()
+			}
+			plan.failed = append(plan.failed, entryFailure(e, msg))
+			repo.Failed[e.ID()] = err
+			continue
+		}
+		if plan.hidden[targets[i].ID()] {
+			continue
+		}
+		remote = append(remote, renderFinding(tree, targets[i], err))
+		repo.Failed[targets[i].Dir] = err
+	}
 	if loadErr != nil {
 		return nil, fmt.Errorf("load CRD validation: %w", loadErr)
 	}
 	result := &Result{Targets: targets}
-	for i, err := range errs {
-		if err != nil {
-			remote = append(remote, renderFinding(tree, targets[i], err))
-			repo.Failed[targets[i].Dir] = err
-		}
-	}
 	for i, ix := range indexes {
-		if ix != nil {
+		if ix != nil && !plan.hidden[ix.Target.ID()] {
 			repo.Targets = append(repo.Targets, ix)
 			result.Rendered = append(result.Rendered, targets[i])
 		}
 	}
+	findings = attribute(plan, findings)
 	findings = append(findings, remote...)
+	findings = append(findings, plan.failed...)
+	for _, f := range plan.failed {
+		repo.Failed[f.Target] = errors.New(f.Message)
+	}
 	for _, c := range checks {
 		findings = append(findings, c.RunRepo(repo, env)...)
 	}
+	findings = byDirectory(plan, findings)
 	result.Findings = superseded(merge(findings))
 	check.Sort(result.Findings)
 	return result, nil

@@ -26,10 +26,37 @@ type Target struct {
 	// Generated is true for a directory without a kustomization file, which
 	// Flux renders by generating one that lists every manifest below it.
 	Generated bool
+	// Entry is the Flux Kustomization or Argo CD Application a Flux or
+	// ArgoCD target renders, nil for overlays and cluster folders.
+	Entry *EntryPoint
+	// BuildDir is where an entry point's target is built when its options
+	// change the kustomization: a copy of Dir beside it.
+	BuildDir string
+	// tree is the tree a Flux target builds from (its GitRepository's
+	// artifact), when not the repository's.
+	tree         *Tree
+	vars         map[string]string
+	customSchema bool
 }
 
 // Name is the target's last path element ("dev" for overlays/dev).
 func (t Target) Name() string { return path.Base(t.Dir) }
+
+// ID names the target in findings: the directory, or for an entry point
+// its file and name ("clusters/dev/flux/blog.yaml#blog").
+func (t Target) ID() string {
+	if t.Entry != nil {
+		return t.Entry.ID()
+	}
+	return t.Dir
+}
+
+// SameSource reports whether two targets build from the same tree.
+func (t Target) SameSource(o Target) bool { return t.tree == o.tree }
+
+// CustomSchema reports whether a prepared entry point's kustomizations set
+// openapi:, which Kustomize keeps in process-wide state.
+func (t Target) CustomSchema() bool { return t.customSchema }
 
 // Discover lists every overlay (each directory of overlays/ with a
 // kustomization file; one without, such as overlays/_shared, is not a target) and every cluster entry point (under clusters/, each

@@ -27,6 +27,11 @@ type Result struct {
 	// sources maps each resource to the repository file that declared it.
 	sources map[*resource.Resource]string
 	tree    *Tree
+	// Undefined lists, for a Flux target, the variables each resource uses
+	// that nothing defines.
+	Undefined []UndefinedVar
+	// destinationSet: Argo CD's destination namespace changed a resource.
+	destinationSet bool
 }
 
 // Source returns the repository-relative file that declared r, or the
@@ -35,7 +40,41 @@ func (r *Result) Source(res *resource.Resource) string {
 	if s, ok := r.sources[res]; ok && s != "" {
 		return s
 	}
-	return KustomizationFile(r.tree, r.Target.Dir)
+	if f := KustomizationFile(r.tree, r.Target.Dir); f != "" || r.Target.Entry == nil {
+		return f
+	}
+	return r.Target.Entry.File
+}
+
+// Share returns the result as the render of another target, when that
+// target's engine would render exactly the same resources: a plain Flux
+// Kustomization (no options, no postBuild) of the path a plain Argo CD
+// Application built. Kustomize's output does not depend on the load
+// restrictions once a build succeeds, so that holds when Flux's artifact
+// has the same files as the repository and Argo CD gave no resource its
+// destination namespace. Resources are shared: checks only read them.
+//
+// A plain Flux Kustomization may also reuse another plain one's build of the
+// same path from the same source.
+func (r *Result) Share(tg Target) (*Result, bool) {
+	if tg.Kind != Flux || tg.Entry == nil || tg.Entry.HasOptions() || r.Target.Entry == nil || r.Target.Entry.HasOptions() {
+		return nil, false
+	}
+	switch r.Target.Kind {
+	case Flux:
+		if r.Target.tree != tg.tree {
+			return nil, false
+		}
+	case ArgoCD:
+		if r.destinationSet || tg.tree == nil || tg.tree.fileCount() != r.tree.fileCount() {
+			return nil, false
+		}
+	default:
+		return nil, false
+	}
+	shared := *r
+	shared.Target = tg
+	return &shared, true
 }
 
 // Tree is the tree the result was rendered from.
@@ -115,13 +154,33 @@ func Build(t *Tree, target Target) (res *Result, err error) {
 			res, err = fail(fmt.Errorf("kustomize failed on malformed input: %v", r))
 		}
 	}()
-	wrapper := path.Join(wrapperDir, target.Dir)
-	m, err := krusty.MakeKustomizer(Options()).Run(t.fs, t.Abs(wrapper))
-	if err != nil {
-		// The wrapper names the target by a relative path of the in-memory
-		// tree (../../../overlays/qa): name it as the repository does.
-		up := strings.Repeat("../", strings.Count(wrapper, "/")+1)
-		return fail(errors.New(strings.ReplaceAll(t.relErr(err).Error(), up+target.Dir, target.Dir)))
+	if target.tree != nil {
+		t = target.tree
+	}
+	dir := path.Join(wrapperDir, target.Dir)
+	if target.BuildDir != "" {
+		dir = target.BuildDir
+	}
+	opts := Options()
+	if target.Kind == Flux {
+		// kustomize-controller: no load restrictions, no plugins.
+		opts.LoadRestrictions = types.LoadRestrictionsNone
+	}
+	var m resmap.ResMap
+	if target.Kind == Flux && target.customSchema {
+		r, err := fluxBuild(t, dir)
+		if err != nil {
+			return fail(err)
+		}
+		m = r.Resources
+	} else {
+		m, err = krusty.MakeKustomizer(opts).Run(t.fs, t.Abs(dir))
+		if err != nil {
+			// The wrapper names the target by a relative path of the in-memory
+			// tree (../../../overlays/qa): name it as the repository does.
+			up := strings.Repeat("../", strings.Count(dir, "/")+1)
+			return fail(errors.New(strings.ReplaceAll(t.relErr(err).Error(), up+target.Dir, target.Dir)))
+		}
 	}
 	res = &Result{Target: target, Resources: m, sources: make(map[*resource.Resource]string, m.Size()), tree: t}
 	for _, r := range m.Resources() {
@@ -132,7 +191,11 @@ func Build(t *Tree, target Target) (res *Result, err error) {
 				file = origin.ConfiguredIn // a generated resource: the kustomization that generates it
 			}
 			if file != "" {
-				res.sources[r] = path.Clean(path.Join(wrapper, file))
+				src := path.Clean(path.Join(dir, file))
+				if target.BuildDir != "" && (src == target.BuildDir || strings.HasPrefix(src, target.BuildDir+"/")) {
+					src = target.Dir + strings.TrimPrefix(src, target.BuildDir)
+				}
+				res.sources[r] = src
 			}
 		}
 		annotations := r.GetAnnotations()
@@ -140,6 +203,14 @@ func Build(t *Tree, target Target) (res *Result, err error) {
 		if err := r.SetAnnotations(annotations); err != nil {
 			return fail(err)
 		}
+	}
+	switch target.Kind {
+	case Flux:
+		if err := postBuild(res); err != nil {
+			return fail(err)
+		}
+	case ArgoCD:
+		argoDestination(res)
 	}
 	return res, nil
 }

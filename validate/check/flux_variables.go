@@ -1,0 +1,42 @@
+package check
+
+import (
+	"meshops.dev/meshops/validate/index"
+	"strings"
+
+	"meshops.dev/meshops/validate/render"
+)
+
+// FluxVariables reports Flux postBuild variables nothing defines.
+var FluxVariables = &Check{
+	Code:     "GO005",
+	Name:     "undefined-flux-variable",
+	Severity: Error,
+	Summary:  "every ${VAR} a Flux Kustomization with postBuild substitutes is defined by substitute, substituteFrom (a ConfigMap or Secret its cluster folder declares) or a ${VAR:=default}",
+	Rationale: "Without --feature-gates=StrictPostBuildSubstitutions kustomize-controller replaces an undefined variable by an empty " +
+		"string and applies the result: a host, an image tag or a label silently becomes \"\", which the API server may accept.",
+}
+
+func fluxVariables(ix *index.Index, _ *Env) []Finding {
+	c := FluxVariables
+	e := ix.Target.Entry
+	if e == nil || e.Engine != render.Flux {
+		return nil
+	}
+	var out []Finding
+	for _, u := range ix.Render().Undefined {
+		o := ix.Object(u.Resource)
+		if o == nil {
+			continue
+		}
+		f := c.finding(ix, o, "${%s} is not defined by %s's postBuild (substitute, substituteFrom): Flux substitutes \"\"; define it or give it a default (${%s:=value})",
+			strings.Join(u.Names, "}, ${"), e.Kind+" "+e.Namespace+"/"+e.Name, u.Names[0])
+		f.File, f.Line = e.File, e.Line
+		out = append(out, f)
+	}
+	return out
+}
+
+func init() {
+	FluxVariables.Target = fluxVariables
+}

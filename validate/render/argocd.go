@@ -1,0 +1,279 @@
+package render
+
+import (
+	"fmt"
+	"io"
+	"path"
+	"strconv"
+	"strings"
+
+	"k8s.io/apimachinery/pkg/util/intstr"
+	"sigs.k8s.io/kustomize/api/provider"
+	"sigs.k8s.io/kustomize/kustomize/v5/commands/edit"
+	"sigs.k8s.io/kustomize/kyaml/filesys"
+	"sigs.k8s.io/yaml"
+)
+
+// ArgoKustomize is an Application source's kustomize: block, the fields of
+// Argo CD's ApplicationSourceKustomize (pkg/apis/application/v1alpha1, v3.5).
+type ArgoKustomize struct {
+	NamePrefix                string            `json:"namePrefix,omitempty"`
+	NameSuffix                string            `json:"nameSuffix,omitempty"`
+	Images                    []string          `json:"images,omitempty"`
+	CommonLabels              map[string]string `json:"commonLabels,omitempty"`
+	Version                   string            `json:"version,omitempty"`
+	CommonAnnotations         map[string]string `json:"commonAnnotations,omitempty"`
+	ForceCommonLabels         bool              `json:"forceCommonLabels,omitempty"`
+	ForceCommonAnnotations    bool              `json:"forceCommonAnnotations,omitempty"`
+	Namespace                 string            `json:"namespace,omitempty"`
+	CommonAnnotationsEnvsubst bool              `json:"commonAnnotationsEnvsubst,omitempty"`
+	Replicas                  []struct {
+		Name  string             `json:"name"`
+		Count intstr.IntOrString `json:"count"`
+	} `json:"replicas,omitempty"`
+	Patches                 []map[string]any `json:"patches,omitempty"`
+	Components              []string         `json:"components,omitempty"`
+	IgnoreMissingComponents bool             `json:"ignoreMissingComponents,omitempty"`
+	LabelWithoutSelector    bool             `json:"labelWithoutSelector,omitempty"`
+	KubeVersion             string           `json:"kubeVersion,omitempty"`
+	APIVersions             []string         `json:"apiVersions,omitempty"`
+	LabelIncludeTemplates   bool             `json:"labelIncludeTemplates,omitempty"`
+}
+
+func (k *ArgoKustomize) empty() bool {
+	return k.NamePrefix == "" && k.NameSuffix == "" && len(k.Images) == 0 && len(k.CommonLabels) == 0 &&
+		len(k.CommonAnnotations) == 0 && k.Namespace == "" && len(k.Replicas) == 0 && len(k.Patches) == 0 && len(k.Components) == 0
+}
+
+// argoEdit is one `kustomize edit` command line Argo CD's repo-server runs.
+type argoEdit []string
+
+// argoEdits lists, in Argo CD's order (util/kustomize/kustomize.go, Build),
+// the `kustomize edit` commands its repo-server runs in the source path
+// before `kustomize build`: nameprefix, namesuffix, images, replicas,
+// labels, annotations, namespace. Patches and components follow, edited by
+// argoKustomization. Argo CD substitutes its build environment
+// (${ARGOCD_APP_NAME}, ...) into images and labels; the validator knows the
+// Application's name and namespace only.
+func argoEdits(e *EntryPoint) ([]argoEdit, error) {
+	k := e.Argo
+	env := strings.NewReplacer("${ARGOCD_APP_NAME}", e.Name, "$ARGOCD_APP_NAME", e.Name,
+		"${ARGOCD_APP_NAMESPACE}", e.Namespace, "$ARGOCD_APP_NAMESPACE", e.Namespace)
+	var out []argoEdit
+	if k.NamePrefix != "" {
+		out = append(out, argoEdit{"set", "nameprefix", "--", k.NamePrefix})
+	}
+	if k.NameSuffix != "" {
+		out = append(out, argoEdit{"set", "namesuffix", "--", k.NameSuffix})
+	}
+	if len(k.Images) > 0 {
+		cmd := argoEdit{"set", "image"}
+		for _, img := range k.Images {
+			cmd = append(cmd, env.Replace(img))
+		}
+		out = append(out, cmd)
+	}
+	if len(k.Replicas) > 0 {
+		cmd := argoEdit{"set", "replicas"}
+		for _, r := range k.Replicas {
+			count := r.Count.IntValue()
+			if r.Count.Type == intstr.String {
+				n, err := strconv.Atoi(r.Count.StrVal)
+				if err != nil {
+					return nil, fmt.Errorf("expected integer value for count. Received: %s", r.Count.StrVal)
+				}
+				count = n
+			}
+			cmd = append(cmd, fmt.Sprintf("%s=%d", r.Name, count))
+		}
+		out = append(out, cmd)
+	}
+	if len(k.CommonLabels) > 0 {
+		cmd := argoEdit{"add", "label"}
+		if k.ForceCommonLabels {
+			cmd = append(cmd, "--force")
+		}
+		if k.LabelWithoutSelector {
+			cmd = append(cmd, "--without-selector")
+		}
+		if k.LabelIncludeTemplates {
+			cmd = append(cmd, "--include-templates")
+		}
+		for _, name := range sortedKeys(k.CommonLabels) {
+			cmd = append(cmd, name+":"+env.Replace(k.CommonLabels[name]))
+		}
+		out = append(out, cmd)
+	}
+	if len(k.CommonAnnotations) > 0 {
+		cmd := argoEdit{"add", "annotation"}
+		if k.ForceCommonAnnotations {
+			cmd = append(cmd, "--force")
+		}
+		for _, name := range sortedKeys(k.CommonAnnotations) {
+			v := k.CommonAnnotations[name]
+			if k.CommonAnnotationsEnvsubst {
+				v = env.Replace(v)
+			}
+			cmd = append(cmd, name+":"+v)
+		}
+		out = append(out, cmd)
+	}
+	if k.Namespace != "" {
+		out = append(out, argoEdit{"set", "namespace", "--", k.Namespace})
+	}
+	return out, nil
+}
+
+// argoKustomization returns the kustomization file Argo CD would build for
+// an Application with kustomize options: the path's own file, edited by
+// kustomize's own `edit` commands (sigs.k8s.io/kustomize/kustomize/v5, run
+// in memory), then the Application's patches appended to patches: and its
+// components added as `kustomize edit add component` adds them.
+func argoKustomization(t *Tree, e *EntryPoint) (name string, data []byte, err error) {
+	kfile := KustomizationFile(t, e.Path)
+	if kfile == "" {
+		return "", nil, fmt.Errorf("%s has no kustomization file, so Argo CD treats it as a directory of plain manifests and its kustomize options do nothing", e.Path)
+	}
+	orig, err := t.ReadFile(kfile)
+	if err != nil {
+		return "", nil, err
+	}
+	name = path.Base(kfile)
+	edits, err := argoEdits(e)
+	if err != nil {
+		return "", nil, err
+	}
+	fsys := filesys.MakeFsInMemory()
+	if err := fsys.WriteFile(name, orig); err != nil {
+		return "", nil, err
+	}
+	pvd := provider.NewDefaultDepProvider()
+	for _, args := range edits {
+		cmd := edit.NewCmdEdit(fsys, pvd.GetFieldValidator(), pvd.GetResourceFactory(), io.Discard)
+		cmd.SetArgs(args)
+		cmd.SetOut(io.Discard)
+		cmd.SetErr(io.Discard)
+		cmd.SilenceUsage, cmd.SilenceErrors = true, true
+		for _, sub := range cmd.Commands() {
+			sub.SilenceUsage, sub.SilenceErrors = true, true
+		}
+		if err := cmd.Execute(); err != nil {
+			return "", nil, fmt.Errorf("kustomize edit %s: %v", strings.Join(args, " "), err)
+		}
+	}
+	data, err = fsys.ReadFile(name)
+	if err != nil {
+		return "", nil, err
+	}
+	k := e.Argo
+	if len(k.Patches) == 0 && len(k.Components) == 0 {
+		return name, data, nil
+	}
+	var m map[string]any
+	if err := yaml.Unmarshal(data, &m); err != nil {
+		return "", nil, fmt.Errorf("failed to unmarshal kustomization.yaml: %w", err)
+	}
+	if len(k.Patches) > 0 {
+		patches, ok := m["patches"].([]any)
+		if m["patches"] != nil && !ok {
+			return "", nil, fmt.Errorf("expected 'patches' field in kustomization.yaml to be []any, but got %T", m["patches"])
+		}
+		for _, p := range k.Patches {
+			patches = append(patches, p)
+		}
+		m["patches"] = patches
+	}
+	if len(k.Components) > 0 {
+		existing, _ := m["components"].([]any)
+		for _, c := range k.Components {
+			target := path.Clean(path.Join(e.Path, c))
+			if !t.Exists(target) {
+				if k.IgnoreMissingComponents {
+					continue
+				}
+				// kustomize edit add component: a pattern that matches no
+				// file and does not load as a directory fails the command.
+				return "", nil, fmt.Errorf("kustomize edit add component %s: %s: no such file or directory", c, target)
+			}
+			dup := false
+			for _, x := range existing {
+				if x == c {
+					dup = true
+				}
+			}
+			if !dup {
+				existing = append(existing, c)
+			}
+		}
+		m["components"] = existing
+	}
+	data, err = yaml.Marshal(m)
+	return name, data, err
+}
+
+// PrepareArgo prepares an Argo CD entry point's target. Without kustomize
+// options it is the path itself, built as `kustomize build` would (Argo CD
+// runs the kustomize CLI with its default load restrictions); with them, a
+// copy of the path beside it holds the edited kustomization. It writes to
+// the tree: call it before any build starts. n numbers the copy.
+func PrepareArgo(t *Tree, e *EntryPoint, n int) (Target, error) {
+	tg := Target{Kind: ArgoCD, Dir: e.Path, Entry: e, Generated: KustomizationFile(t, e.Path) == ""}
+	fail := func(err error) (Target, error) { return tg, &Error{Target: tg, Err: err} }
+	if e.Path == "." || !t.IsDir(e.Path) {
+		return fail(fmt.Errorf("app path does not exist: %s", e.Path))
+	}
+	if !e.HasOptions() {
+		custom, err := Prepare(t, tg)
+		tg.customSchema = custom
+		return tg, err
+	}
+	name, data, err := argoKustomization(t, e)
+	if err != nil {
+		return fail(err)
+	}
+	var k map[string]any
+	if err := yaml.Unmarshal(data, &k); err != nil {
+		return fail(err)
+	}
+	bm, _ := k["buildMetadata"].([]any)
+	k["buildMetadata"] = append(bm, "originAnnotations")
+	if data, err = yaml.Marshal(k); err != nil {
+		return fail(err)
+	}
+	shadow, err := t.shadow(e.Path, "argocd", n, name, data)
+	if err != nil {
+		return fail(err)
+	}
+	tg.BuildDir = shadow
+	custom, err := checkSources(t, shadow)
+	if err != nil {
+		return fail(err)
+	}
+	tg.customSchema = custom
+	return tg, nil
+}
+
+// clusterScoped are the built-in kinds without a namespace.
+var clusterScoped = map[string]bool{
+	"Namespace": true, "Node": true, "PersistentVolume": true, "ClusterRole": true, "ClusterRoleBinding": true,
+	"CustomResourceDefinition": true, "StorageClass": true, "PriorityClass": true, "IngressClass": true,
+	"ValidatingWebhookConfiguration": true, "MutatingWebhookConfiguration": true, "APIService": true,
+	"RuntimeClass": true, "CSIDriver": true, "VolumeAttachment": true, "GatewayClass": true, "ClusterIssuer": true,
+}
+
+// argoDestination gives the namespaced resources without a namespace the
+// Application's spec.destination.namespace, as Argo CD does when it syncs.
+func argoDestination(res *Result) {
+	spec, _ := res.Target.Entry.Object["spec"].(map[string]any)
+	dest, _ := spec["destination"].(map[string]any)
+	ns, _ := dest["namespace"].(string)
+	if ns == "" {
+		return
+	}
+	for _, r := range res.Resources.Resources() {
+		if r.GetNamespace() == "" && !clusterScoped[r.GetKind()] {
+			_ = r.SetNamespace(ns)
+			res.destinationSet = true
+		}
+	}
+}

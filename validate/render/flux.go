@@ -1,0 +1,425 @@
+package render
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"os"
+	"path"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+
+	"github.com/fluxcd/pkg/envsubst"
+	fluxkustomize "github.com/fluxcd/pkg/kustomize"
+	"github.com/fluxcd/pkg/sourceignore"
+	"github.com/fluxcd/pkg/sourceignore/gitignore"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	"sigs.k8s.io/kustomize/api/resource"
+	"sigs.k8s.io/kustomize/api/types"
+	"sigs.k8s.io/yaml"
+)
+
+// This file renders what a Flux Kustomization applies, as kustomize-controller
+// v1.9.6 does (internal/controller/kustomization_controller.go): the source
+// artifact without the files source-controller leaves out (.sourceignore,
+// the GitRepository's spec.ignore, its default exclusions), the
+// kustomization fluxcd/pkg/kustomize's Generator writes from the object
+// (targetNamespace, namePrefix, nameSuffix, patches, images, components), a
+// build with no load restrictions and no plugins, then per resource
+// postBuild variable substitution (SubstituteVariables) and, at apply time,
+// commonMetadata.
+
+// FluxSources is what Flux entry points need from the whole repository: the
+// files on disk for the Generator, which reads the path through the
+// operating system, and the variables of substituteFrom.
+type FluxSources struct {
+	tree *Tree
+	dir  string // the tree on disk
+	docs []document
+	// filtered caches a tree per set of ignore rules.
+	filtered map[string]*Tree
+}
+
+// NewFluxSources writes the tree to a temporary directory for Flux's
+// Generator. Close removes it.
+func NewFluxSources(t *Tree) (*FluxSources, error) {
+	dir, err := os.MkdirTemp("", "meshops-flux-")
+	if err != nil {
+		return nil, fmt.Errorf("flux: %w", err)
+	}
+	fs := &FluxSources{tree: t, dir: dir, filtered: map[string]*Tree{}}
+	for _, rel := range t.files() {
+		data, err := t.ReadFile(rel)
+		if err != nil {
+			fs.Close()
+			return nil, err
+		}
+		abs := filepath.Join(dir, filepath.FromSlash(rel))
+		if err := os.MkdirAll(filepath.Dir(abs), 0o755); err != nil {
+			fs.Close()
+			return nil, fmt.Errorf("flux: %w", err)
+		}
+		if err := os.WriteFile(abs, data, 0o644); err != nil {
+			fs.Close()
+			return nil, fmt.Errorf("flux: %w", err)
+		}
+	}
+	fs.docs, err = clusterDocuments(t)
+	if err != nil {
+		fs.Close()
+		return nil, err
+	}
+	return fs, nil
+}
+
+// Close removes the temporary copy.
+func (fs *FluxSources) Close() { _ = os.RemoveAll(fs.dir) }
+
+// files lists every file of the tree, repository-relative, except the
+// validator's own in-memory additions.
+func (t *Tree) files() []string { return t.filesUnder(".") }
+
+// filesUnder lists the files below dir, as files does.
+func (t *Tree) filesUnder(dir string) []string {
+	var out []string
+	_ = t.fs.Walk(t.Abs(dir), func(p string, info os.FileInfo, err error) error {
+		if err != nil {
+			return nil
+		}
+		rel := t.Rel(p)
+		if info.IsDir() {
+			if rel != "." && strings.HasPrefix(path.Base(rel), ".meshops-") {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		out = append(out, rel)
+		return nil
+	})
+	sort.Strings(out)
+	return out
+}
+
+// source returns the tree a Flux Kustomization builds from: the artifact
+// source-controller would produce from the GitRepository it names.
+func (fs *FluxSources) source(e *EntryPoint) (*Tree, error) {
+	ref := e.Flux.Spec.SourceRef
+	if ref.Kind != "GitRepository" {
+		return nil, fmt.Errorf("spec.sourceRef names a %s; the validator renders only this git repository", ref.Kind)
+	}
+	ns := ref.Namespace
+	if ns == "" {
+		ns = e.Namespace
+	}
+	var ignore *string
+	found := ref.Name == "flux-system" && ns == "flux-system" // flux bootstrap creates it
+	for _, d := range fs.docs {
+		if d.cluster == e.Cluster && d.obj["kind"] == "GitRepository" && groupOf(fmt.Sprint(d.obj["apiVersion"])) == "source.toolkit.fluxcd.io" &&
+			metaString(d.obj, "name") == ref.Name && metaString(d.obj, "namespace") == ns {
+			found = true
+			spec, _ := d.obj["spec"].(map[string]any)
+			if s, ok := spec["ignore"].(string); ok {
+				ignore = &s
+			}
+		}
+	}
+	if !found {
+		return nil, fmt.Errorf("spec.sourceRef: GitRepository %s/%s is not declared in %s, and only flux bootstrap's flux-system/flux-system exists without one: Flux waits for the source forever", ns, ref.Name, e.Cluster)
+	}
+	key := "\x00"
+	if ignore != nil {
+		key = *ignore
+	}
+	if t, ok := fs.filtered[key]; ok {
+		return t, nil
+	}
+	t, err := fs.filter(ignore)
+	if err != nil {
+		return nil, err
+	}
+	fs.filtered[key] = t
+	return t, nil
+}
+
+// filter copies the tree without the files source-controller excludes from
+// a GitRepository artifact: its default patterns (VCS, CI and image files,
+// .sops.yaml, ...), every .sourceignore file, and spec.ignore.
+func (fs *FluxSources) filter(ignore *string) (*Tree, error) {
+	ps, err := sourceignore.LoadIgnorePatterns(fs.dir, nil)
+	if err != nil {
+		return nil, fmt.Errorf("flux: .sourceignore: %w", err)
+	}
+	if ignore != nil {
+		ps = append(ps, sourceignore.ReadPatterns(strings.NewReader(*ignore), nil)...)
+	}
+	m := sourceignore.NewDefaultMatcher(ps, nil)
+	out := NewTree(fs.tree.Dir)
+	out.unsupported = fs.tree.unsupported
+	for _, rel := range fs.tree.files() {
+		if ignored(m, rel) {
+			continue
+		}
+		data, err := fs.tree.ReadFile(rel)
+		if err != nil {
+			return nil, err
+		}
+		if err := out.Add(rel, data); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// ignored reports whether the file or one of its directories matches.
+func ignored(m gitignore.Matcher, rel string) bool {
+	parts := strings.Split(rel, "/")
+	for i := 1; i <= len(parts); i++ {
+		if m.Match(parts[:i], i < len(parts)) {
+			return true
+		}
+	}
+	return false
+}
+
+// PrepareFlux writes, in memory, the kustomization Flux's Generator makes for
+// a Flux entry point, in a copy of its path beside the original (so relative
+// references still resolve), and returns the target to build. n numbers the
+// copy. It writes to the tree: call it before any build starts.
+func (fs *FluxSources) PrepareFlux(e *EntryPoint, n int) (Target, error) {
+	tg := Target{Kind: Flux, Dir: e.Path, Entry: e}
+	fail := func(err error) (Target, error) { return tg, &Error{Target: tg, Err: err} }
+	src, err := fs.source(e)
+	if err != nil {
+		return fail(err)
+	}
+	tg.tree = src
+	if e.Path == "." || !src.IsDir(e.Path) {
+		return fail(fmt.Errorf("kustomization path not found: %s", e.Path))
+	}
+	obj, err := runtime.DefaultUnstructuredConverter.ToUnstructured(e.Flux)
+	if err != nil {
+		return fail(err)
+	}
+	// The Generator reads the path on disk: the copy written by NewFluxSources.
+	manifest, kfile, _, err := fluxkustomize.NewGenerator(fs.dir, unstructured.Unstructured{Object: obj}).GenerateManifest(filepath.Join(fs.dir, filepath.FromSlash(e.Path)))
+	if err != nil {
+		return fail(err)
+	}
+	var k types.Kustomization
+	if err := yaml.Unmarshal(manifest, &k); err != nil {
+		return fail(err)
+	}
+	k.BuildMetadata = append(k.BuildMetadata, types.OriginAnnotations)
+	data, err := yaml.Marshal(k)
+	if err != nil {
+		return fail(err)
+	}
+	shadow, err := src.shadow(e.Path, "flux", n, filepath.Base(kfile), data)
+	if err != nil {
+		return fail(err)
+	}
+	tg.BuildDir = shadow
+	custom, err := checkSources(src, shadow)
+	if err != nil {
+		return fail(err)
+	}
+	tg.customSchema = custom
+	tg.vars, err = fs.variables(e)
+	if err != nil {
+		return fail(err)
+	}
+	return tg, nil
+}
+
+// shadow copies dir (files and subdirectories) to a sibling directory
+// .meshops-<engine>-<n>-<base>, replacing its kustomization file by
+// kfile/data, and returns the sibling's path.
+func (t *Tree) shadow(dir, engine string, n int, kfile string, data []byte) (string, error) {
+	sib := path.Join(path.Dir(dir), fmt.Sprintf(".meshops-%s-%d-%s", engine, n, path.Base(dir)))
+	for _, rel := range t.filesUnder(dir) {
+		sub := strings.TrimPrefix(rel, dir+"/")
+		if !strings.Contains(sub, "/") && KustomizationFile(t, dir) == rel {
+			continue // replaced below
+		}
+		b, err := t.ReadFile(rel)
+		if err != nil {
+			return "", err
+		}
+		if err := t.Add(path.Join(sib, sub), b); err != nil {
+			return "", err
+		}
+	}
+	return sib, t.Add(path.Join(sib, kfile), data)
+}
+
+// variables resolves postBuild: substituteFrom's ConfigMaps and Secrets from
+// those the entry point's cluster folder declares in the Kustomization's
+// namespace (kustomize-controller reads them from the cluster), in order,
+// then the inline substitute map over them, newlines removed, as
+// fluxcd/pkg/kustomize's LoadVariables and SubstituteVariables do.
+func (fs *FluxSources) variables(e *EntryPoint) (map[string]string, error) {
+	pb := e.Flux.Spec.PostBuild
+	if pb == nil {
+		return nil, nil
+	}
+	vars := map[string]string{}
+	for _, ref := range pb.SubstituteFrom {
+		var found map[string]any
+		for _, d := range fs.docs {
+			if d.cluster == e.Cluster && d.obj["kind"] == ref.Kind && d.obj["apiVersion"] == "v1" &&
+				metaString(d.obj, "name") == ref.Name && metaString(d.obj, "namespace") == e.Namespace {
+				found = d.obj
+			}
+		}
+		if found == nil {
+			if ref.Optional {
+				continue
+			}
+			return nil, fmt.Errorf("substitute from '%s/%s' error: %s %s/%s is not declared under %s", ref.Kind, ref.Name, ref.Kind, e.Namespace, ref.Name, e.Cluster)
+		}
+		switch ref.Kind {
+		case "ConfigMap":
+			data, _ := found["data"].(map[string]any)
+			for k, v := range data {
+				vars[k] = strings.ReplaceAll(fmt.Sprint(v), "\n", "")
+			}
+		case "Secret":
+			// The API server stores stringData into data.
+			data, _ := found["data"].(map[string]any)
+			for k, v := range data {
+				b, err := base64.StdEncoding.DecodeString(fmt.Sprint(v))
+				if err != nil {
+					return nil, fmt.Errorf("substitute from 'Secret/%s' error: data.%s is not base64", ref.Name, k)
+				}
+				vars[k] = strings.ReplaceAll(string(b), "\n", "")
+			}
+			sd, _ := found["stringData"].(map[string]any)
+			for k, v := range sd {
+				vars[k] = strings.ReplaceAll(fmt.Sprint(v), "\n", "")
+			}
+		}
+	}
+	for k, v := range pb.Substitute {
+		vars[k] = strings.ReplaceAll(v, "\n", "")
+	}
+	return vars, nil
+}
+
+// UndefinedVar is a Flux variable a resource uses that no substitute,
+// substituteFrom or default defines: Flux, without strict substitution,
+// replaces it by "".
+type UndefinedVar struct {
+	Resource *resource.Resource // as rendered
+	Names    []string
+}
+
+// varNotSet matches envsubst's strict-mode error, which names the variable.
+var varNotSet = regexp.MustCompile(`variable not set \(strict mode\): "([^"]+)"`)
+
+// undefinedVars returns the variables data uses with no value and no
+// default, by evaluating it as Flux's strict mode does until it passes.
+func undefinedVars(data string, vars map[string]string) []string {
+	known := map[string]string{}
+	for k, v := range vars {
+		known[k] = v
+	}
+	var names []string
+	for range 1000 {
+		_, err := envsubst.Eval(data, func(s string) (string, bool) { v, ok := known[s]; return v, ok })
+		if err == nil {
+			return names
+		}
+		m := varNotSet.FindStringSubmatch(err.Error())
+		if m == nil {
+			return names // a malformed expression: the substitution itself reports it
+		}
+		names = append(names, m[1])
+		known[m[1]] = ""
+	}
+	return names
+}
+
+// postBuild runs Flux's per-resource steps on a built target: the
+// apiVersion/kind/name check, variable substitution (with SubstituteVariables
+// itself; the variables resolved beforehand, since there is no cluster to
+// read them from) and commonMetadata.
+func postBuild(res *Result) error {
+	e := res.Target.Entry
+	spec := e.Flux.Spec
+	var u unstructured.Unstructured
+	if spec.PostBuild != nil {
+		// Hand SubstituteVariables the variables as inline ones, in dry-run
+		// mode (which skips its cluster reads): the same values in the same
+		// precedence.
+		vars := map[string]any{}
+		for k, v := range res.Target.vars {
+			vars[k] = v
+		}
+		u.Object = map[string]any{"metadata": map[string]any{"name": e.Name, "namespace": e.Namespace},
+			"spec": map[string]any{"postBuild": map[string]any{"substitute": vars}}}
+	}
+	always := spec.PostBuild != nil && spec.PostBuild.SubstituteStrategy == "Always"
+	for _, r := range res.Resources.Resources() {
+		if r.GetName() == "" || r.GetKind() == "" || r.GetApiVersion() == "" {
+			return fmt.Errorf("failed to decode Kubernetes apiVersion, kind and name from: %v", r.String())
+		}
+		if spec.PostBuild == nil {
+			continue
+		}
+		var undefined []string
+		if len(res.Target.vars) > 0 || always {
+			if data, err := r.AsYAML(); err == nil && r.GetLabels()["kustomize.toolkit.fluxcd.io/substitute"] != "disabled" &&
+				r.GetAnnotations()["kustomize.toolkit.fluxcd.io/substitute"] != "disabled" {
+				undefined = undefinedVars(string(data), res.Target.vars)
+			}
+		}
+		out, err := fluxkustomize.SubstituteVariables(context.Background(), nil, u, r,
+			fluxkustomize.SubstituteWithDryRun(true), fluxkustomize.SubstituteWithAlways(always))
+		if err != nil {
+			return fmt.Errorf("post build failed for '%s/%s': %w", r.GetGvk(), r.GetName(), err)
+		}
+		if out != nil {
+			if _, err := res.Resources.Replace(r); err != nil {
+				return err
+			}
+		}
+		if len(undefined) > 0 {
+			res.Undefined = append(res.Undefined, UndefinedVar{Resource: r, Names: undefined})
+		}
+	}
+	if cm := spec.CommonMetadata; cm != nil {
+		// ssa/utils.SetCommonMetadata: set each label and annotation on
+		// every object, overwriting the object's own.
+		for _, r := range res.Resources.Resources() {
+			labels, annotations := r.GetLabels(), r.GetAnnotations()
+			for k, v := range cm.Labels {
+				labels[k] = v
+			}
+			for k, v := range cm.Annotations {
+				annotations[k] = v
+			}
+			if err := r.SetLabels(labels); err != nil {
+				return err
+			}
+			if err := r.SetAnnotations(annotations); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// fluxBuild builds with fluxcd/pkg/kustomize's Build: it holds a
+// package-wide lock and resets kyaml's OpenAPI schema around the build, so
+// a custom openapi: schema does not leak into other builds.
+func fluxBuild(t *Tree, dir string) (*Result, error) {
+	m, err := fluxkustomize.Build(t.fs, t.Abs(dir))
+	if err != nil {
+		return nil, errors.New(strings.ReplaceAll(err.Error(), t.Root+"/", ""))
+	}
+	return &Result{Resources: m}, nil
+}
