@@ -82,7 +82,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	var rendered []string
 	for _, tg := range res.Rendered {
-		rendered = append(rendered, tg.Dir)
+		rendered = append(rendered, tg.ID())
 	}
 	if err := report.Write(stdout, *format, res.Findings, rendered, checks); err != nil {
 		fmt.Fprintln(stderr, "validate:", err)
