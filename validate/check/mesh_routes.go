@@ -135,7 +135,7 @@ func routeReach(ix *index.Index, env *Env) []Finding {
 	for _, gr := range gatewayRoutes(ix, env) {
 		r := gr.r
 		switch {
-		case r.Error != "" && (r.Port == 0 || hostNamedElsewhere(ix, gr.gw, r.Host)):
+		case r.Error != "" && (r.Port == 0 || r.Listener == "" || hostNamedElsewhere(ix, gr.gw, r.Host)):
 			// IS002 (bad port), RT001/RT002 (a VirtualService meant for it) or RT006 (another Gateway) names the cause.
 		case r.Error != "":
 			o := r.VirtualService
