@@ -135,19 +135,22 @@ func routeReach(ix *index.Index, env *Env) []Finding {
 	for _, gr := range gatewayRoutes(ix, env) {
 		r := gr.r
 		switch {
+		case r.Error != "" && (r.Port == 0 || r.Listener == "" || hostNamedElsewhere(ix, gr.gw, r.Host)):
+			// IS002 (bad port), RT001/RT002 (a VirtualService meant for it) or RT006 (another Gateway) names the cause.
 		case r.Error != "":
 			o := r.VirtualService
 			msg := fmt.Sprintf("a request to http://%s%s (port %d) at %s matches no route (%s): Envoy answers 404", r.Host, r.Path, r.Port, gr.gw.Name, r.Error)
 			if o == nil {
 				o = serverOwner(gr.gw, r.Host)
-				if o == nil {
+				if o == nil || !rt009Owns(ix, o) {
 					continue
 				}
 				out = append(out, c.findingIn(ix, o, ix.FieldSource(o, "spec", "servers"), "%s; bind a VirtualService for host %s to Gateway %s, or drop the host from the Gateway", msg, r.Host, o.Name))
 				continue
 			}
 			out = append(out, c.findingIn(ix, o, ix.FieldSource(o, "spec", "http"), "%s; make a route of %s match it", msg, o.String()))
-		case r.Cluster != "" && !r.ClusterMissing && len(r.Endpoints) == 0:
+		case false && r.Cluster != "" && !r.ClusterMissing && len(r.Endpoints) == 0:
+			// Disabled: a Service without endpoints is WL001/WL002's finding, at the Service.
 			_, _, host, port := splitCluster(r.Cluster)
 			o := r.VirtualService
 			if o == nil {
@@ -244,4 +247,64 @@ func pilotFailed(ix *index.Index, env *Env) []Finding {
 	}
 	return []Finding{{Code: c.Code, Severity: c.Severity, Target: ix.Target.Dir, File: file,
 		Message: oneLine(fmt.Sprintf("istiod's code (%s) could not build this target's configuration, so the WasmPlugin and route answers are missing: %v", mesh.Describe(), err))}}
+}
+
+// hostNamedElsewhere reports whether a VirtualService names host, or more
+// than one Gateway server of the gateway lists it: another check owns the cause.
+func hostNamedElsewhere(ix *index.Index, gw *mesh.Gateway, host string) bool {
+	for _, vs := range ix.Kind("VirtualService") {
+		for _, h := range listOf(vs.Spec(), "hosts") {
+			if h == host {
+				return true
+			}
+		}
+	}
+	n := 0
+	for _, s := range gw.Servers {
+		for _, h := range s.Hosts {
+			if _, name, ok := strings.Cut(h, "/"); ok {
+				h = name
+			}
+			if h == host {
+				n++
+			}
+		}
+	}
+	return n > 1
+}
+
+// rt009Owns reports whether an unrouted host of Gateway gw is RT009's to
+// report: some VirtualService binds gw (else RT001 or RT006 names the cause)
+// and every host those VirtualServices name is one gw serves (else RT002 does).
+func rt009Owns(ix *index.Index, gw *index.Object) bool {
+	bound := false
+	for _, vs := range ix.Kind("VirtualService") {
+		for _, ref := range virtualServiceGateways(vs) {
+			ns, name := gatewayRef(vs.Namespace, ref)
+			if ns != gw.Namespace || name != gw.Name {
+				continue
+			}
+			bound = true
+			for _, h := range listOf(vs.Spec(), "hosts") {
+				host, _ := h.(string)
+				served := false
+				for _, srv := range listOf(gw.Spec(), "servers") {
+					sm, _ := srv.(map[string]any)
+					for _, gh := range listOf(sm, "hosts") {
+						g, _ := gh.(string)
+						if _, n, ok := strings.Cut(g, "/"); ok {
+							g = n
+						}
+						if g == host || g == "*" || (strings.HasPrefix(g, "*.") && strings.HasSuffix(host, g[1:])) {
+							served = true
+						}
+					}
+				}
+				if !served {
+					return false
+				}
+			}
+		}
+	}
+	return bound
 }
