@@ -26,6 +26,36 @@ type plan struct {
 	// shareWith maps a plain Flux entry point's target to a plain Argo CD
 	// one of the same path, whose build it may reuse (Result.Share).
 	shareWith map[int]int
+	// plainErr caches the CLI build of a path whose entry point failed.
+	plainErr map[string]error
+	reported map[string]bool
+}
+
+// pathFailure tells whether dir, an entry point's path, fails to build on its
+// own too (with the Kustomize CLI's rules): then the fault is in the path,
+// not in the entry point's options, and the finding is the path's own render
+// error (RN00x at the file and line to fix), returned once per path, instead
+// of GO001 on every entry point that applies it.
+func (p *plan) pathFailure(tree *render.Tree, dir string) ([]check.Finding, bool) {
+	if p.plainErr == nil {
+		p.plainErr, p.reported = map[string]error{}, map[string]bool{}
+	}
+	err, ok := p.plainErr[dir]
+	if !ok {
+		base := render.Target{Kind: render.Overlay, Dir: dir, Generated: render.KustomizationFile(tree, dir) == ""}
+		if _, err = render.Prepare(tree, base); err == nil {
+			_, err = render.Build(tree, base)
+		}
+		p.plainErr[dir] = err
+	}
+	if err == nil {
+		return nil, false
+	}
+	if p.reported[dir] {
+		return nil, true
+	}
+	p.reported[dir] = true
+	return []check.Finding{renderFinding(tree, render.Target{Kind: render.Overlay, Dir: dir}, err)}, true
 }
 
 func (p *plan) close() {
@@ -78,6 +108,10 @@ func planTargets(tree *render.Tree, discovered []render.Target, entries []*rende
 			if errors.As(err, &se) && tg.BuildDir != "" && strings.HasPrefix(se.File, tg.BuildDir+"/") {
 				se.File = tg.Dir + strings.TrimPrefix(se.File, tg.BuildDir) // the copy's file is the path's
 				msg = se.Error()
+			}
+			if f, broken := p.pathFailure(tree, e.Path); broken {
+				p.failed = append(p.failed, f...)
+				continue
 			}
 			if errors.As(err, &se) && se.Remote {
 				c := check.RemoteReference

@@ -216,6 +216,11 @@ func RunTree(tree *render.Tree, opts Options) (*Result, error) {
 			continue
 		}
 		if e := targets[i].Entry; e != nil {
+			if f, broken := plan.pathFailure(tree, targets[i].Dir); broken {
+				repo.Failed[e.ID()] = err
+				remote = append(remote, f...)
+				continue
+			}
 			// The entry point's engine would fail: a finding on it.
 			msg := err.Error()
 			var re *render.Error
