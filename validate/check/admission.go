@@ -15,5 +15,6 @@ func Admission() []*Check {
 		WorkloadRules,        // K8S009: apps validation of Deployments and other workloads
 		GitOpsSchema,         // GO002: Flux's and Argo CD's CRDs
 		DeploymentSelector,   // WL003: apps validation of selector against template labels
+		MetadataFields,       // K8S006: strict decoding of metadata (an unknown field there)
 	}
 }

@@ -37,6 +37,9 @@ type plan struct {
 // error (RN00x at the file and line to fix), returned once per path, instead
 // of GO001 on every entry point that applies it.
 func (p *plan) pathFailure(tree *render.Tree, dir string) ([]check.Finding, bool) {
+	if !tree.IsDir(dir) {
+		return nil, false // a path that does not exist is the entry point's own fault (GO001)
+	}
 	if p.plainErr == nil {
 		p.plainErr, p.reported = map[string]error{}, map[string]bool{}
 	}

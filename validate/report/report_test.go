@@ -84,8 +84,8 @@ func TestSummaryCountsInEnglish(t *testing.T) {
 		{nil, nil, "0 targets rendered: 0 errors, 0 warnings"},
 	}
 	for _, tt := range tests {
-		if got := summary(tt.findings, tt.targets); got != tt.want {
-			t.Errorf("summary = %q, want %q", got, tt.want)
+		if got, want := summary(tt.findings, tt.targets), tt.want+" (Istio "+mesh.Version+")"; got != want {
+			t.Errorf("summary = %q, want %q", got, want)
 		}
 	}
 }
