@@ -74,6 +74,9 @@ func generate(b *testing.B, n int) (root string, overlays []string) {
 		src := envs[i%len(envs)]
 		name := src // the first three keep their names, so clusters/ still points at them
 		if i >= len(envs) {
+			// Copies of staging and prod: they pin the plugin by digest, as
+			// IMG003 asks of every synced environment but dev.
+			src = envs[1+i%2]
 			name = fmt.Sprintf("%s-%03d", src, i)
 		}
 		dst := filepath.Join(root, "overlays", name)
