@@ -23,14 +23,8 @@ func fork(t *testing.T, edits ...variants.Edit) string {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	for p, data := range files {
-		full := filepath.Join(dir, filepath.FromSlash(p))
-		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(full, data, 0o644); err != nil {
-			t.Fatal(err)
-		}
+	if err := variants.WriteTree(dir, files); err != nil {
+		t.Fatal(err)
 	}
 	return dir
 }

@@ -102,6 +102,21 @@ func (v Variant) Apply(files map[string][]byte) error {
 	return nil
 }
 
+// WriteTree writes files (slash-separated path -> content, as Fixture reads
+// them) below dir, creating the folders they need.
+func WriteTree(dir string, files map[string][]byte) error {
+	for p, data := range files {
+		full := filepath.Join(dir, filepath.FromSlash(p))
+		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
+			return err
+		}
+		if err := os.WriteFile(full, data, 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // Fixture reads every regular file below dir into a map from its
 // slash-separated path relative to dir to its content.
 func Fixture(dir string) (map[string][]byte, error) {
