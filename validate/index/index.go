@@ -75,6 +75,7 @@ type Index struct {
 	result    *render.Result
 	workloads []Workload            // decoded once by New
 	lines     map[string][]docStart // Line's parsed files
+	origin    *Index                // the index whose objects this one shares
 }
 
 // docStart is where a YAML document of a file starts, with its kind and name.
@@ -104,6 +105,25 @@ func New(r *render.Result) *Index {
 		ix.byKind[o.Kind] = append(ix.byKind[o.Kind], o)
 	}
 	ix.decodeWorkloads()
+	return ix
+}
+
+// Share indexes r, a render that shares the resources of ix's render
+// (render.Result.Share): the same objects, under r's target.
+func (ix *Index) Share(r *render.Result) *Index {
+	n := *ix
+	n.Target = r.Target
+	n.result = r
+	n.lines = nil
+	n.origin = ix.Origin()
+	return &n
+}
+
+// Origin returns the index whose objects ix shares (Share), or ix itself.
+func (ix *Index) Origin() *Index {
+	if ix.origin != nil {
+		return ix.origin
+	}
 	return ix
 }
 

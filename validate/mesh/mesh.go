@@ -22,6 +22,7 @@ import (
 	kruntime "k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/intstr"
+	kubefake "k8s.io/client-go/kubernetes/fake"
 	sigsyaml "sigs.k8s.io/yaml"
 
 	"istio.io/istio/pilot/pkg/config/kube/crd"
@@ -30,6 +31,7 @@ import (
 	"istio.io/istio/pilot/pkg/xds/endpoints"
 	"istio.io/istio/pilot/test/xds"
 	"istio.io/istio/pkg/config"
+	kubelib "istio.io/istio/pkg/kube"
 	"istio.io/istio/pkg/log"
 	"istio.io/istio/pkg/test"
 
@@ -442,10 +444,30 @@ func canonicalName(labels map[string]string, name string) string {
 	return name
 }
 
+// fakeClient is kubelib.NewFakeClient with the objects put in through the
+// tracker's Add, not its Create. Istio's constructor calls Create on client-go's
+// field-managed tracker, which builds a REST mapper of the whole scheme for
+// every object (client-go testing/fixture.go, managedFieldObjectTracker.Create):
+// most of a target's set-up time. Add files each object under the resource
+// meta.UnsafeGuessKindToResource names, which is right for the core and
+// discovery kinds given here (Namespace, Pod, Service, EndpointSlice); Istio
+// kinds go to the config store, not to this client.
+func fakeClient(objects ...kruntime.Object) kubelib.Client {
+	c := kubelib.NewFakeClient()
+	tracker := c.Kube().(*kubefake.Clientset).Tracker()
+	for _, o := range objects {
+		if err := tracker.Add(o.DeepCopyObject()); err != nil {
+			panic(fmt.Sprintf("fake Kubernetes client: add %T: %v", o, err))
+		}
+	}
+	return c
+}
+
 func (a *Analyzer) run(t test.Failer, ix *index.Index, in *inputs) *Answer {
 	s := xds.NewFakeDiscoveryServer(t, xds.FakeOptions{
 		Configs:           in.configs,
 		KubernetesObjects: in.objects,
+		KubeClientBuilder: fakeClient,
 		MeshConfig:        a.Platform.Mesh,
 	})
 	push := s.PushContext()

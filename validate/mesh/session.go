@@ -34,14 +34,17 @@ func (s *Session) Answer(ix *index.Index) (*Answer, error) {
 	if s == nil || (s.Only != nil && !s.Only(ix.Target.Dir)) || !Relevant(ix) {
 		return nil, nil
 	}
+	// Targets that share a render (index.Share) share one answer: the same
+	// objects give istiod the same input.
+	key := ix.Origin()
 	s.mu.Lock()
-	o := s.answers[ix]
+	o := s.answers[key]
 	if o == nil {
 		o = &outcome{}
-		s.answers[ix] = o
+		s.answers[key] = o
 	}
 	s.mu.Unlock()
-	o.once.Do(func() { o.ans, o.err = s.Analyzer.Analyze(ix) })
+	o.once.Do(func() { o.ans, o.err = s.Analyzer.Analyze(key) })
 	return o.ans, o.err
 }
 

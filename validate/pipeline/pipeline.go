@@ -195,7 +195,7 @@ func RunTree(tree *render.Tree, opts Options) (*Result, error) {
 	for i, j := range plan.shareWith {
 		if indexes[j] != nil {
 			if res, ok := indexes[j].Render().Share(targets[i]); ok {
-				indexes[i] = index.New(res)
+				indexes[i] = indexes[j].Share(res)
 				rendered <- indexes[i]
 				continue
 			}

@@ -159,8 +159,10 @@ func (fs *FluxSources) filter(ignore *string) (*Tree, error) {
 	m := sourceignore.NewDefaultMatcher(ps, nil)
 	out := NewTree(fs.tree.Dir)
 	out.unsupported = fs.tree.unsupported
+	out.artifactOf = fs.tree
 	for _, rel := range fs.tree.files() {
 		if ignored(m, rel) {
+			out.dropped++
 			continue
 		}
 		data, err := fs.tree.ReadFile(rel)

@@ -51,7 +51,7 @@ func (r *Result) Source(res *resource.Resource) string {
 // Kustomization (no options, no postBuild) of the path a plain Argo CD
 // Application built. Kustomize's output does not depend on the load
 // restrictions once a build succeeds, so that holds when Flux's artifact
-// has the same files as the repository and Argo CD gave no resource its
+// left out none of the repository's files and Argo CD gave no resource its
 // destination namespace. Resources are shared: checks only read them.
 //
 // A plain Flux Kustomization may also reuse another plain one's build of the
@@ -66,7 +66,10 @@ func (r *Result) Share(tg Target) (*Result, bool) {
 			return nil, false
 		}
 	case ArgoCD:
-		if r.destinationSet || tg.tree == nil || tg.tree.fileCount() != r.tree.fileCount() {
+		// The artifact must be the repository's files, all of them: the
+		// in-memory kustomizations each engine's preparation added beside
+		// them are not part of the other's build.
+		if r.destinationSet || tg.tree == nil || tg.tree.artifactOf != r.tree || tg.tree.dropped != 0 {
 			return nil, false
 		}
 	default:

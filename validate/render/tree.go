@@ -33,8 +33,11 @@ type Tree struct {
 	// Add replaces the file: every target that includes a base reads it.
 	mu   sync.Mutex
 	memo map[string]map[string]any
-	// nfiles caches fileCount, once every file is in.
-	nfiles int
+	// artifactOf is the tree this one was filtered from, as source-controller
+	// packs a GitRepository artifact (FluxSources.filter), and dropped is how
+	// many of its files the filter left out.
+	artifactOf *Tree
+	dropped    int
 }
 
 // Memo returns what compute derives from file rel for purpose, computing
@@ -57,15 +60,6 @@ func (t *Tree) Memo(rel, purpose string, compute func() any) any {
 	}
 	t.memo[rel][purpose] = v
 	return v
-}
-
-// fileCount is the number of files of the tree (files), counted once:
-// call it only after the last Add.
-func (t *Tree) fileCount() int {
-	if t.nfiles == 0 {
-		t.nfiles = len(t.files())
-	}
-	return t.nfiles
 }
 
 // mountPoint is where every tree is mounted: Kustomize's in-memory file
