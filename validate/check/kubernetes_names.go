@@ -1,7 +1,6 @@
 package check
 
 import (
-	"strings"
 
 	apivalidation "k8s.io/apimachinery/pkg/api/validation"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -67,6 +66,5 @@ func metaField(errs field.ErrorList) []string {
 	if len(errs) == 0 {
 		return []string{"metadata"}
 	}
-	p, _, _ := strings.Cut(errs[0].Field, "[")
-	return strings.Split(p, ".")
+	return pathOf(errs[0].Field)
 }
