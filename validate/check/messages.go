@@ -87,14 +87,14 @@ func ParseMessages(file string, data []byte) ([]Message, error) {
 		if errors.Is(err, io.EOF) {
 			return nil, fmt.Errorf("%s: empty: want a messages: list", file)
 		}
-		return nil, fmt.Errorf("%s: %w", file, err)
+		return nil, yamlError(file, err)
 	}
 	var extra yaml.Node
 	switch err := dec.Decode(&extra); {
 	case err == nil:
 		return nil, fmt.Errorf("%s:%d: a second YAML document: the catalogue is one document", file, extra.Line)
 	case !errors.Is(err, io.EOF):
-		return nil, fmt.Errorf("%s: %w", file, err)
+		return nil, yamlError(file, err)
 	}
 	if err := yaml.Unmarshal(data, &nodes); err != nil || len(nodes.Messages) != len(typed.Messages) {
 		return nil, fmt.Errorf("%s: cannot locate the entries: %v", file, err)
@@ -169,4 +169,26 @@ func CatalogueError() error {
 		}
 	}
 	return nil
+}
+
+// yamlLine is how the YAML decoder places an error: "yaml: line 8: ..." for
+// a syntax error, "line 8: ..." for each problem of a TypeError.
+var yamlLine = regexp.MustCompile(`^(?:yaml: )?line (\d+): `)
+
+// yamlError states a decoding error of file as file:line: cause, one
+// problem after the other on one line.
+func yamlError(file string, err error) error {
+	problems := []string{err.Error()}
+	var te *yaml.TypeError
+	if errors.As(err, &te) {
+		problems = slices.Clone(te.Errors)
+	}
+	for i, p := range problems {
+		if m := yamlLine.FindStringSubmatch(p); m != nil {
+			problems[i] = file + ":" + m[1] + ": " + p[len(m[0]):]
+		} else {
+			problems[i] = file + ": " + strings.TrimPrefix(p, "yaml: ")
+		}
+	}
+	return errors.New(strings.Join(problems, "; "))
 }
