@@ -1,5 +1,7 @@
 // Package check defines the validator's checks: one file per check, each with
-// a stable code, a severity, a one-line summary and the reason it exists.
+// a stable code, a severity, a one-line summary and the reason it exists. The
+// texts live in messages.yaml, one entry per code; a check's file declares
+// its code (catalogued) and its function.
 package check
 
 import (

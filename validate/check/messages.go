@@ -73,17 +73,13 @@ func Messages() ([]Message, error) {
 // non-empty description, summary and rationale; codes and names are unique
 // and the entries are ordered by code. An error names file and the line.
 func ParseMessages(file string, data []byte) ([]Message, error) {
-	// Decode twice: strictly into Message, which reports unknown fields
-	// (Node.Decode would not), and into nodes, which know each entry's line.
-	var typed struct {
-		Messages []Message `yaml:"messages"`
-	}
-	var nodes struct {
-		Messages []yaml.Node `yaml:"messages"`
-	}
+	// One pass of the YAML parser into nodes, which know their lines, and
+	// the entries read from the nodes by hand: yaml.v3's Node.Decode has no
+	// KnownFields option (it would drop a misspelt field), and decoding into
+	// a Node does not check keys for duplicates, so message does both.
+	var doc yaml.Node
 	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(&typed); err != nil {
+	if err := dec.Decode(&doc); err != nil {
 		if errors.Is(err, io.EOF) {
 			return nil, fmt.Errorf("%s: empty: want a messages: list", file)
 		}
@@ -96,15 +92,40 @@ func ParseMessages(file string, data []byte) ([]Message, error) {
 	case !errors.Is(err, io.EOF):
 		return nil, yamlError(file, err)
 	}
-	if err := yaml.Unmarshal(data, &nodes); err != nil || len(nodes.Messages) != len(typed.Messages) {
-		return nil, fmt.Errorf("%s: cannot locate the entries: %v", file, err)
+	if len(doc.Content) == 0 {
+		return nil, fmt.Errorf("%s: empty: want a messages: list", file)
 	}
-	if len(typed.Messages) == 0 {
+	top := doc.Content[0]
+	if top.Kind != yaml.MappingNode {
+		return nil, fmt.Errorf("%s:%d: want a mapping with one key, messages", file, top.Line)
+	}
+	var list *yaml.Node
+	for i := 0; i < len(top.Content); i += 2 {
+		k, v := top.Content[i], top.Content[i+1]
+		switch {
+		case k.Value != "messages":
+			return nil, fmt.Errorf("%s:%d: unknown key %q: the catalogue has one key, messages", file, k.Line, k.Value)
+		case list != nil:
+			return nil, fmt.Errorf("%s:%d: key messages twice (first at line %d)", file, k.Line, list.Line)
+		case v.Tag == "!!null":
+			list = v
+		case v.Kind != yaml.SequenceNode:
+			return nil, fmt.Errorf("%s:%d: messages is a %s, want a list of entries", file, v.Line, kind(v))
+		default:
+			list = v
+		}
+	}
+	if list == nil || len(list.Content) == 0 {
 		return nil, fmt.Errorf("%s: no messages: want a messages: list with one entry per check", file)
 	}
+	out := make([]Message, 0, len(list.Content))
 	codes, names := map[string]int{}, map[string]int{}
-	for i, m := range typed.Messages {
-		line := nodes.Messages[i].Line
+	for i, n := range list.Content {
+		m, err := message(n)
+		if err != nil {
+			return nil, fmt.Errorf("%s:%w", file, err)
+		}
+		line := n.Line
 		where := fmt.Sprintf("%s:%d: %s", file, line, m.Code)
 		switch {
 		case !codePattern.MatchString(m.Code):
@@ -123,12 +144,66 @@ func ParseMessages(file string, data []byte) ([]Message, error) {
 			return nil, fmt.Errorf("%s: no summary", where)
 		case strings.TrimSpace(m.Rationale) == "":
 			return nil, fmt.Errorf("%s: no rationale", where)
-		case i > 0 && typed.Messages[i-1].Code > m.Code:
-			return nil, fmt.Errorf("%s: not ordered by code: it comes after %s", where, typed.Messages[i-1].Code)
+		case i > 0 && out[i-1].Code > m.Code:
+			return nil, fmt.Errorf("%s: not ordered by code: it comes after %s", where, out[i-1].Code)
 		}
 		codes[m.Code], names[m.Name] = line, line
+		out = append(out, m)
 	}
-	return typed.Messages, nil
+	return out, nil
+}
+
+// message reads one entry: a mapping of string fields, each field of
+// Message once. An error starts with the line ("12: ...").
+func message(n *yaml.Node) (Message, error) {
+	var m Message
+	if n.Kind != yaml.MappingNode {
+		return m, fmt.Errorf("%d: the entry is a %s, want a mapping of code, name, level, description, summary and rationale", n.Line, kind(n))
+	}
+	fields := map[string]*string{
+		"code": &m.Code, "name": &m.Name, "level": (*string)(&m.Level),
+		"description": &m.Description, "summary": &m.Summary, "rationale": &m.Rationale,
+	}
+	seen := map[string]int{}
+	for i := 0; i < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		field, ok := fields[k.Value]
+		switch {
+		case !ok || k.Kind != yaml.ScalarNode:
+			return m, fmt.Errorf("%d: unknown field %q: want code, name, level, description, summary or rationale", k.Line, k.Value)
+		case seen[k.Value] != 0:
+			return m, fmt.Errorf("%d: field %s twice (first at line %d)", k.Line, k.Value, seen[k.Value])
+		case v.Kind != yaml.ScalarNode || v.ShortTag() != "!!str":
+			return m, fmt.Errorf("%d: %s is a %s, want a string", v.Line, k.Value, kind(v))
+		}
+		seen[k.Value] = k.Line
+		*field = v.Value
+	}
+	return m, nil
+}
+
+// kind names what a node is, for an error.
+func kind(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.SequenceNode:
+		return "list"
+	case yaml.MappingNode:
+		return "mapping"
+	case yaml.AliasNode:
+		return "alias"
+	}
+	switch tag := n.ShortTag(); tag {
+	case "!!str":
+		return "string"
+	case "!!int", "!!float":
+		return "number"
+	case "!!bool":
+		return "boolean"
+	case "!!null":
+		return "null"
+	default:
+		return tag
+	}
 }
 
 // catalogued returns the check whose name, severity, summary and rationale

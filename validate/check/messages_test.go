@@ -120,9 +120,13 @@ func TestParseMessages(t *testing.T) {
 func TestParseMessagesRejects(t *testing.T) {
 	tests := map[string]string{
 		"syntax":         ":8: found character that cannot start any token",
-		"unknown-field":  ":8: field severity not found in type check.Message",
-		"duplicate-key":  `:8: mapping key "name" already defined at line 3`,
-		"scalar-entry":   ":2: cannot unmarshal !!str `AB001` into check.Message",
+		"unknown-field":  `:8: unknown field "severity": want code, name, level, description, summary or rationale`,
+		"duplicate-key":  ":8: field name twice (first at line 3)",
+		"scalar-entry":   ":2: the entry is a string, want a mapping of code, name, level, description, summary and rationale",
+		"number-field":   ":2: code is a number, want a string",
+		"unknown-key":    `:1: unknown key "checks": the catalogue has one key, messages`,
+		"list-document":  ":1: want a mapping with one key, messages",
+		"messages-map":   ":2: messages is a mapping, want a list of entries",
 		"two-documents":  ":8: a second YAML document: the catalogue is one document",
 		"empty":          ": empty: want a messages: list",
 		"no-messages":    ": no messages: want a messages: list with one entry per check",
@@ -210,4 +214,19 @@ func cells(row string) []string {
 		}
 	}
 	return append(out, strings.TrimSpace(cur.String()))
+}
+
+// BenchmarkParseMessages is what every command that imports the package
+// pays once at start-up: parsing and checking the repository's catalogue.
+func BenchmarkParseMessages(b *testing.B) {
+	data, err := os.ReadFile("messages.yaml")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(data)))
+	for b.Loop() {
+		if _, err := check.ParseMessages("messages.yaml", data); err != nil {
+			b.Fatal(err)
+		}
+	}
 }
