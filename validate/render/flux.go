@@ -190,7 +190,6 @@ func (fs *FluxSources) filter(ignore *string) (*Tree, error) {
 	}
 	m := sourceignore.NewDefaultMatcher(ps, nil)
 	out := NewTree(fs.tree.Dir)
-	out.unsupported = fs.tree.unsupported
 	out.artifactOf = fs.tree
 	for _, rel := range fs.tree.files() {
 		if ignored(m, rel) {
