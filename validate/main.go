@@ -52,6 +52,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 0
 	}
 	checks := check.All()
+	if err := check.CatalogueError(); err != nil {
+		fmt.Fprintln(stderr, "validate:", err)
+		return 2
+	}
 	if *listChecks {
 		if err := report.WriteChecks(stdout, *format, checks); err != nil {
 			fmt.Fprintln(stderr, "validate:", err)

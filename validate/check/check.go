@@ -1,5 +1,7 @@
 // Package check defines the validator's checks: one file per check, each with
-// a stable code, a severity, a one-line summary and the reason it exists.
+// a stable code, a severity, a one-line summary and the reason it exists. The
+// texts live in messages.yaml, one entry per code; a check's file declares
+// its code (catalogued) and its function.
 package check
 
 import (
@@ -204,25 +206,11 @@ func Sort(fs []Finding) {
 }
 
 // RemoteReference reports kustomizations that reach for the network.
-var RemoteReference = &Check{
-	Code:     "RN001",
-	Name:     "remote-reference",
-	Severity: Error,
-	Summary:  "kustomizations reference only files in the repository: no remote bases, resources or components",
-	Rationale: "A remote base makes every render depend on the network and on a ref that can move; the validator renders " +
-		"offline and refuses it before Kustomize would fetch it. Vendor the base into the repository and pin it by commit.",
-}
+var RemoteReference = catalogued("RN001")
 
 // RenderFailure reports a target that Kustomize (or the validator's own
 // reading of its sources) could not render.
-var RenderFailure = &Check{
-	Code:     "RN002",
-	Name:     "render-failure",
-	Severity: Error,
-	Summary:  "every overlay and cluster entry point renders: its kustomizations, patches and manifests are valid",
-	Rationale: "What does not render is not deployed: Flux and Argo CD report the failure only in their own status, after " +
-		"the merge. The other targets are still checked, and the run exits 2.",
-}
+var RenderFailure = catalogued("RN002")
 
 // findingIn is finding, naming file as the one to edit (a patch that sets
 // the offending field, say) instead of the file that declared o.

@@ -16,14 +16,7 @@ import (
 )
 
 // EditSelectsNothing reports patches and images: entries that change nothing.
-var EditSelectsNothing = &Check{
-	Code:     "GO007",
-	Name:     "edit-selects-nothing",
-	Severity: Error,
-	Summary:  "every patch with a target selects a rendered resource, and every images: entry matches a rendered image, in overlays and in Flux and Argo CD entry points",
-	Rationale: "Kustomize, Flux and Argo CD all skip a patch whose target selects nothing and an images: entry that matches no image, " +
-		"without a word: the change the author meant (a higher memory limit in prod, a new tag) never happens.",
-}
+var EditSelectsNothing = catalogued("GO007")
 
 // edit is one patch target or images: entry, and where it is written.
 type edit struct {

@@ -3,14 +3,7 @@ package check
 import "meshops.dev/meshops/validate/render"
 
 // EntryPointPaths checks what Argo CD and Flux would sync.
-var EntryPointPaths = &Check{
-	Code:     "GO001",
-	Name:     "entry-point-path",
-	Severity: Error,
-	Summary:  "each Flux Kustomization path and Argo CD Application source path under clusters/ is a directory of the repository that renders, with the entry point's options, as its engine builds it",
-	Rationale: "A path that does not exist or does not build fails the sync in the cluster, after the merge; Flux and Argo CD " +
-		"report it only in their own status.",
-}
+var EntryPointPaths = catalogued("GO001")
 
 func entryPointPaths(repo *Repo, env *Env) []Finding {
 	c := EntryPointPaths

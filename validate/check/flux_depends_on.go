@@ -8,14 +8,7 @@ import (
 )
 
 // FluxDependsOn checks the order Flux Kustomizations are applied in.
-var FluxDependsOn = &Check{
-	Code:     "GO006",
-	Name:     "flux-depends-on",
-	Severity: Error,
-	Summary:  "every Flux Kustomization's dependsOn names a Kustomization of the same cluster folder (or flux bootstrap's flux-system), and dependsOn has no cycle",
-	Rationale: "kustomize-controller applies a Kustomization only once everything in its dependsOn is Ready: a dependency that does " +
-		"not exist, or a cycle, keeps it waiting forever (\"dependency not found\" / never ready), and nothing is applied.",
-}
+var FluxDependsOn = catalogued("GO006")
 
 func fluxDependsOn(repo *Repo, _ *Env) []Finding {
 	c := FluxDependsOn

@@ -8,14 +8,7 @@ import (
 )
 
 // FluxVariables reports Flux postBuild variables nothing defines.
-var FluxVariables = &Check{
-	Code:     "GO005",
-	Name:     "undefined-flux-variable",
-	Severity: Error,
-	Summary:  "every ${VAR} a Flux Kustomization with postBuild substitutes is defined by substitute, substituteFrom (a ConfigMap or Secret its cluster folder declares) or a ${VAR:=default}",
-	Rationale: "Without --feature-gates=StrictPostBuildSubstitutions kustomize-controller replaces an undefined variable by an empty " +
-		"string and applies the result: a host, an image tag or a label silently becomes \"\", which the API server may accept.",
-}
+var FluxVariables = catalogued("GO005")
 
 func fluxVariables(ix *index.Index, _ *Env) []Finding {
 	c := FluxVariables

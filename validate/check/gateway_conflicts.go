@@ -7,14 +7,7 @@ import (
 )
 
 // GatewayConflicts catches two Gateways claiming one host and port on one proxy.
-var GatewayConflicts = &Check{
-	Code:     "RT006",
-	Name:     "gateway-conflict",
-	Severity: Error,
-	Summary:  "no two Gateways with the same selector serve the same host on the same port",
-	Rationale: "Two Gateways that select the same gateway pods and claim the same port and host conflict: Istio keeps " +
-		"one server and drops the other (istioctl analyze: IST0145).",
-}
+var GatewayConflicts = catalogued("RT006")
 
 func gatewayConflicts(ix *index.Index, _ *Env) []Finding {
 	c := GatewayConflicts

@@ -12,14 +12,7 @@ import (
 )
 
 // GitOpsSchema validates Flux and Argo CD objects against their CRDs.
-var GitOpsSchema = &Check{
-	Code:     "GO002",
-	Name:     "gitops-schema",
-	Severity: Error,
-	Summary:  "Flux Kustomizations and GitRepositories and Argo CD Applications, ApplicationSets and AppProjects pass their CRDs' validation (embedded from the pinned releases); Flux objects also decode strictly into the fluxcd API types",
-	Rationale: "The API server rejects a missing required field (prune, interval, sourceRef), a bad enum value or an unserved " +
-		"apiVersion, failing the bootstrap; it drops a misspelt optional field (wiat: true, selfheal: true), which then silently does nothing.",
-}
+var GitOpsSchema = catalogued("GO002")
 
 // gitopsGroups are the Flux and Argo CD API groups whose objects GO002 validates.
 var gitopsGroups = map[string]bool{

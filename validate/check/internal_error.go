@@ -8,14 +8,7 @@ import (
 
 // InternalError is a check that crashed: the validator's own bug, reported
 // as a finding so that one bad input never hides the other findings.
-var InternalError = &Check{
-	Code:     "VAL001",
-	Name:     "internal-error",
-	Severity: Error,
-	Summary:  "every check completes: a check that crashes on an input is reported, naming the check and the resource",
-	Rationale: "A crash would hide every other finding and print a stack trace instead of a place to look. The run goes on " +
-		"without that check's findings, so its verdict on the resource is unknown: the run fails until the validator is fixed.",
-}
+var InternalError = catalogued("VAL001")
 
 // internalError turns c's panic on ix into a finding. It names the resource
 // by running c again with each object alone among the objects of its kind:

@@ -13,15 +13,7 @@ import (
 )
 
 // IstioMetadata catches misspelt Istio annotations and labels.
-var IstioMetadata = &Check{
-	Code:     "IS003",
-	Name:     "istio-metadata-unknown",
-	Severity: Error,
-	Summary:  "every *.istio.io annotation and label (on objects and pod templates) is one Istio defines, on a kind it applies to",
-	Rationale: "Istio ignores an annotation or label it does not know, or one on the wrong object: a misspelt sidecar.istio.io/injectt, " +
-		"or sidecar.istio.io/inject on a Deployment instead of its pod template, silently does nothing. The definitions come from " +
-		"the pinned istio.io/api (istioctl analyze: IST0108, IST0107).",
-}
+var IstioMetadata = catalogued("IS003")
 
 func init() { IstioMetadata.Target = istioMetadata }
 

@@ -9,15 +9,7 @@ import (
 )
 
 // IstioSchema is the API server's half of Istio's admission rules.
-var IstioSchema = &Check{
-	Code:     "IS001",
-	Name:     "istio-crd-schema",
-	Severity: Error,
-	Summary:  "every Istio resource passes the validation of Istio's CRDs: OpenAPI schema, enums, CEL rules, no unknown fields",
-	Rationale: "The API server validates Istio resources against the CRDs istio.io/api ships before istiod's webhook sees them; " +
-		"Argo CD or Flux then fails the whole sync. istioctl validate runs only the webhook half and accepts, for example, " +
-		"a WasmPlugin with pluginName: \"\" that the API server rejects. The CRDs are embedded from the pinned istio.io/api.",
-}
+var IstioSchema = catalogued("IS001")
 
 func init() {
 	IstioSchema.Target = func(ix *index.Index, env *Env) []Finding {

@@ -10,13 +10,7 @@ import (
 )
 
 // KubernetesNames checks names and labels with apimachinery's own rules.
-var KubernetesNames = &Check{
-	Code:      "K8S002",
-	Name:      "kubernetes-names-labels",
-	Severity:  Error,
-	Summary:   "object names, namespaces, labels and annotations pass apimachinery's validation; pod template labels too",
-	Rationale: "The API server rejects an object whose name is not a DNS subdomain (a DNS label for Namespaces and Services) or whose label keys or values are malformed.",
-}
+var KubernetesNames = catalogued("K8S002")
 
 // clusterScoped kinds take no namespace.
 var clusterScoped = map[string]bool{

@@ -14,14 +14,7 @@ import (
 )
 
 // KubernetesSchema decodes built-in kinds strictly into k8s.io/api types.
-var KubernetesSchema = &Check{
-	Code:     "K8S001",
-	Name:     "kubernetes-schema",
-	Severity: Error,
-	Summary:  "every built-in Kubernetes object decodes strictly into its k8s.io/api type: known apiVersion, no unknown or duplicate fields, right types",
-	Rationale: "The API server rejects wrong types and, with strict field validation (kubectl and Argo CD's server-side apply), " +
-		"unknown fields; with lenient validation it drops them silently, so a misspelt field (imagePullPolcy) just does nothing.",
-}
+var KubernetesSchema = catalogued("K8S001")
 
 // strictCodec decodes with the client-go scheme, refusing unknown and
 // duplicate fields.

@@ -65,37 +65,13 @@ func inboundCarries(mw *mesh.Workload, key string) bool {
 func pluginKey(o *index.Object) string { return o.Namespace + "/" + o.Name }
 
 // InjectionByAnnotation catches a sidecar asked for with the annotation.
-var InjectionByAnnotation = &Check{
-	Code:     "WP010",
-	Name:     "wasmplugin-injection-by-annotation",
-	Severity: Error,
-	Summary:  "a workload a WasmPlugin selects asks for its sidecar with the sidecar.istio.io/inject label, not only the annotation",
-	Rationale: "Istio's injection webhook selects pods by label (its objectSelector reads sidecar.istio.io/inject and istio.io/rev " +
-		"labels); in a namespace without istio-injection or istio.io/rev, a pod that sets sidecar.istio.io/inject: \"true\" as an " +
-		"annotation is never sent to the webhook, gets no sidecar, and the plugin never runs. The annotation only opts out.",
-}
+var InjectionByAnnotation = catalogued("WP010")
 
 // PluginType catches type NETWORK on the HTTP plugin.
-var PluginType = &Check{
-	Code:     "WP011",
-	Name:     "wasmplugin-network-type",
-	Severity: Error,
-	Summary:  "a WasmPlugin running this repository's plugin has type HTTP (or none), not NETWORK",
-	Rationale: "type: NETWORK makes istiod push the plugin as a network filter (envoy.extensions.filters.network.wasm.v3) into TCP " +
-		"filter chains, where Envoy never calls HTTP callbacks: the plugin, which implements only OnHttpResponseHeaders, loads and does " +
-		"nothing. Every WasmPlugin in the repository is taken to run this plugin (as WP005 does).",
-}
+var PluginType = catalogued("WP011")
 
 // PluginMatch catches a match that selects no traffic the workload serves.
-var PluginMatch = &Check{
-	Code:     "WP012",
-	Name:     "wasmplugin-match-selects-nothing",
-	Severity: Error,
-	Summary:  "a WasmPlugin's match (mode and ports) selects traffic the workloads it reaches serve",
-	Rationale: "istiod attaches a plugin only to listeners whose direction (mode: SERVER is inbound, CLIENT outbound) and port " +
-		"its match selects. A port the workload does not serve, or mode CLIENT for a plugin meant to change the responses a workload " +
-		"serves, leaves it out of every inbound filter chain: it never sees the requests it was written for. The answer is istiod's listeners.",
-}
+var PluginMatch = catalogued("WP012")
 
 func init() {
 	InjectionByAnnotation.Target = injectionByAnnotation

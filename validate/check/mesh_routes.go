@@ -12,49 +12,16 @@ import (
 )
 
 // RouteSubset catches a route to a subset no DestinationRule defines.
-var RouteSubset = &Check{
-	Code:     "RT008",
-	Name:     "route-to-undefined-subset",
-	Severity: Error,
-	Summary:  "every subset a route sends traffic to is defined by a DestinationRule for its host",
-	Rationale: "istiod builds a cluster per subset a DestinationRule defines; a route to any other subset names a cluster it never " +
-		"pushes, and Envoy answers 503 (cluster not found) for every request on that route. The answer is pilot's: the request is " +
-		"simulated through the ingress gateway and its cluster looked up among the clusters istiod pushes.",
-}
+var RouteSubset = catalogued("RT008")
 
 // RouteReach catches a Gateway host that reaches no route or no endpoint.
-var RouteReach = &Check{
-	Code:     "RT009",
-	Name:     "gateway-host-unreachable",
-	Severity: Error,
-	Summary:  "a request to each Gateway host (and each path a bound VirtualService declares) reaches a route, a cluster and an endpoint at the ingress gateway",
-	Rationale: "The API server and istiod accept a Gateway host no VirtualService routes (Envoy answers 404), a path no route " +
-		"matches (404), and a route whose Service has no ready endpoint (503). The validator sends each request through istiod's " +
-		"configuration for the declared ingress gateway (pilot/pkg/simulation) and resolves the cluster's endpoints with istiod's EDS code.",
-}
+var RouteReach = catalogued("RT009")
 
 // GatewaySelector catches a Gateway that selects no ingress gateway.
-var GatewaySelector = &Check{
-	Code:     "RT010",
-	Name:     "gateway-selects-no-ingress",
-	Severity: Error,
-	Summary:  "every networking.istio.io Gateway's selector matches an ingress gateway the clusters run (platform.yaml, else Istio's default profile) or a workload the target renders",
-	Rationale: "A Gateway configures the Envoy pods its selector matches. The gateway deployment is installed outside the " +
-		"repository, so nothing in the cluster complains when the selector matches none: the host silently has no listener. " +
-		"platform.yaml declares each ingress gateway's namespace, labels and ports; without it, Istio's default profile's " +
-		"istio-system/istio-ingressgateway (istio: ingressgateway) is assumed.",
-}
+var GatewaySelector = catalogued("RT010")
 
 // PilotFailed reports that istiod's code could not answer for a target.
-var PilotFailed = &Check{
-	Code:     "IS004",
-	Name:     "pilot-failed",
-	Severity: Error,
-	Summary:  "istiod's code (pilot) builds the configuration of every target without failing",
-	Rationale: "The WasmPlugin and route checks ask istiod's own code, pinned in go.mod, what it would push. When it fails " +
-		"or panics on a target, those answers are missing and WP001/WP002 fall back to the validator's rules; the failure is " +
-		"reported instead of crashing the run. It usually means an input pilot cannot handle or a bug to report.",
-}
+var PilotFailed = catalogued("IS004")
 
 func init() {
 	RouteSubset.Target = routeSubset

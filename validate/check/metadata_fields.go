@@ -11,15 +11,7 @@ import (
 )
 
 // MetadataFields catches fields under metadata that ObjectMeta does not have.
-var MetadataFields = &Check{
-	Code:     "K8S006",
-	Name:     "unknown-metadata-field",
-	Severity: Error,
-	Summary:  "every field under an object's metadata is a field of ObjectMeta (name, labels, annotations, ...)",
-	Rationale: "The API server drops an unknown metadata field, or rejects the object under strict field validation, for " +
-		"every kind alike. It is almost always a patch indented one level too deep (spec: under metadata:), whose change " +
-		"then never happens.",
-}
+var MetadataFields = catalogued("K8S006")
 
 func init() { MetadataFields.Target = metadataFields }
 

@@ -17,24 +17,10 @@ const maxDataBytes = 1 << 20
 const maxObjectBytes = 3 << 19
 
 // DataSize catches ConfigMaps and Secrets the API server refuses for size.
-var DataSize = &Check{
-	Code:     "K8S004",
-	Name:     "data-too-large",
-	Severity: Error,
-	Summary:  "a ConfigMap's data and binaryData, or a Secret's data and stringData, hold at most 1 MiB",
-	Rationale: "The API server refuses a larger ConfigMap or Secret (core.MaxSecretSize), so the sync fails in the cluster " +
-		"after the merge. Mount large files from an image or a volume instead.",
-}
+var DataSize = catalogued("K8S004")
 
 // ObjectSize catches objects too large for etcd.
-var ObjectSize = &Check{
-	Code:     "K8S005",
-	Name:     "object-too-large",
-	Severity: Error,
-	Summary:  "every object is smaller than etcd's 1.5 MiB request limit",
-	Rationale: "etcd refuses a write over its --max-request-bytes (1.5 MiB by default), so the API server cannot store the " +
-		"object whatever its kind; the sync fails in the cluster after the merge.",
-}
+var ObjectSize = catalogued("K8S005")
 
 func init() {
 	DataSize.Target = dataSize

@@ -12,14 +12,7 @@ import (
 )
 
 // OverlayPinsBaseImages requires each overlay to pin every image of its bases.
-var OverlayPinsBaseImages = &Check{
-	Code:     "IMG002",
-	Name:     "overlay-does-not-pin-image",
-	Severity: Error,
-	Summary:  "every image an overlay's bases reference (containers and WasmPlugin urls) is pinned in that overlay's images: list, oci:// entries with newName",
-	Rationale: "A rollout is a one-line tag bump in one overlay. An image that only the base pins changes every environment at " +
-		"once when the base changes, and make bump / promote cannot reach it.",
-}
+var OverlayPinsBaseImages = catalogued("IMG002")
 
 // overlayImages returns the names an overlay's images: list pins, as they
 // appear after the transform (newName when set, else name), and the entries

@@ -11,14 +11,7 @@ import (
 )
 
 // PinnedImages requires every container image to be pinned.
-var PinnedImages = &Check{
-	Code:     "IMG001",
-	Name:     "image-not-pinned",
-	Severity: Error,
-	Summary:  "every container image has an explicit tag or digest, and the tag is not latest",
-	Rationale: "GitOps deploys what the repository says. An untagged or latest image changes under a running cluster with no " +
-		"commit, differs between nodes, and cannot be rolled back by reverting a commit.",
-}
+var PinnedImages = catalogued("IMG001")
 
 func containers(spec corev1.PodSpec) []corev1.Container {
 	all := append([]corev1.Container{}, spec.InitContainers...)

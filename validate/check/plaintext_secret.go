@@ -8,14 +8,7 @@ import (
 )
 
 // PlaintextSecret keeps credentials out of git.
-var PlaintextSecret = &Check{
-	Code:     "SEC001",
-	Name:     "plaintext-secret",
-	Severity: Error,
-	Summary:  "no Secret with plaintext data or stringData is committed (SOPS-encrypted Secrets, every value ENC[...] with sops metadata and its mac, are allowed)",
-	Rationale: "Anything in the repository is readable by everyone who can clone it, forever. Commit SOPS-encrypted Secrets " +
-		"(Flux decrypts them), SealedSecrets, or ExternalSecret references instead.",
-}
+var PlaintextSecret = catalogued("SEC001")
 
 func init() { PlaintextSecret.Target = plaintextSecret }
 

@@ -8,15 +8,7 @@ import (
 )
 
 // PluginConfig runs the plugin's own configuration parser at PR time.
-var PluginConfig = &Check{
-	Code:     "WP005",
-	Name:     "wasmplugin-config",
-	Severity: Error,
-	Summary:  "a WasmPlugin's pluginConfig parses with the plugin's own configuration code",
-	Rationale: "The plugin refuses a bad pluginConfig in OnPluginStart: Envoy then applies failStrategy, so the headers silently " +
-		"disappear (FAIL_OPEN) or every request fails (FAIL_CLOSE). The validator imports the very package the plugin runs " +
-		"(plugin/config), so the message is the one the plugin would log. Every WasmPlugin in the repository is taken to run this plugin.",
-}
+var PluginConfig = catalogued("WP005")
 
 func init() { PluginConfig.Target = pluginConfig }
 

@@ -11,15 +11,7 @@ import (
 )
 
 // PluginDigest requires the environments past dev to pin the plugin by digest.
-var PluginDigest = &Check{
-	Code:     "IMG003",
-	Name:     "plugin-pinned-by-tag-only",
-	Severity: Error,
-	Summary:  "every environment a cluster syncs, except dev, pins its WasmPlugin's oci:// image by digest (newTag plus digest in the overlay's images:)",
-	Rationale: "A tag is a name a registry lets anyone with push rights move: re-pushing v1.2.0 changes the module every Envoy of " +
-		"staging and prod loads on its next fetch, with no change in Git. A digest is the content itself; Istio verifies the " +
-		"module against it. dev follows tags so Renovate can bump it; make promote carries tag and digest to the next environment.",
-}
+var PluginDigest = catalogued("IMG003")
 
 func init() { PluginDigest.Repo = pluginDigest }
 

@@ -12,52 +12,19 @@ import (
 // PluginImage checks the WasmPlugin url's scheme, the way Istio's fetcher
 // reads it. It runs the url checks; each condition has its own code so the
 // ignore annotation can silence exactly one.
-var PluginImage = &Check{
-	Code:     "WP004",
-	Name:     "wasmplugin-url-scheme",
-	Severity: Error,
-	Summary:  "a WasmPlugin url has an explicit scheme: oci://, http(s):// or file://",
-	Rationale: "Without a scheme Istio guesses: `localhost:5000/x:v1` is read as scheme `localhost` and rejected, and Kustomize's image " +
-		"transformer needs the oci:// form to pin the plugin.",
-}
+var PluginImage = catalogued("WP004")
 
 // PluginImageReference catches an oci:// url that is no image reference.
-var PluginImageReference = &Check{
-	Code:      "WP006",
-	Name:      "wasmplugin-image-reference",
-	Severity:  Error,
-	Summary:   "an oci:// WasmPlugin url is a valid image reference",
-	Rationale: "Istio's fetcher parses the url with go-containerregistry; a reference it cannot parse never loads, and the plugin fails open or closed.",
-}
+var PluginImageReference = catalogued("WP006")
 
 // PluginImagePin catches an OCI plugin image that is not pinned.
-var PluginImagePin = &Check{
-	Code:     "WP007",
-	Name:     "wasmplugin-image-pin",
-	Severity: Error,
-	Summary:  "an oci:// WasmPlugin url is pinned by a tag other than latest, or by a digest",
-	Rationale: "An untagged or latest image is not a GitOps pin: what runs changes without a commit, and Istio then defaults " +
-		"imagePullPolicy to Always, pulling on every configuration change.",
-}
+var PluginImagePin = catalogued("WP007")
 
 // PluginImageDigest catches a url digest that disagrees with spec.sha256.
-var PluginImageDigest = &Check{
-	Code:      "WP008",
-	Name:      "wasmplugin-sha256-mismatch",
-	Severity:  Error,
-	Summary:   "a WasmPlugin's spec.sha256 agrees with its url's digest",
-	Rationale: "Istio checks the fetched module against spec.sha256; a digest that disagrees makes every fetch fail.",
-}
+var PluginImageDigest = catalogued("WP008")
 
 // PluginPullSecret checks a WasmPlugin's imagePullSecret.
-var PluginPullSecret = &Check{
-	Code:     "WP009",
-	Name:     "wasmplugin-pull-secret",
-	Severity: Error,
-	Summary:  "a WasmPlugin's imagePullSecret, when the repository deploys it, is a kubernetes.io/dockerconfigjson Secret in the plugin's namespace",
-	Rationale: "Istio reads the pull secret from the plugin's namespace and only as a docker config; any other Secret makes the " +
-		"pull unauthenticated, which a private registry refuses.",
-}
+var PluginPullSecret = catalogued("WP009")
 
 func init() {
 	for _, c := range []*Check{PluginImage, PluginImageReference, PluginImagePin, PluginImageDigest, PluginPullSecret} {

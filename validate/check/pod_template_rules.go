@@ -20,14 +20,7 @@ import (
 // with apimachinery's own validation helpers. The API server validates after
 // defaulting, so a field it defaults (protocol, imagePullPolicy) is only
 // checked when set.
-var PodTemplateRules = &Check{
-	Code:     "K8S007",
-	Name:     "pod-template-rules",
-	Severity: Error,
-	Summary:  "pod templates pass the API server's container rules: unique DNS-label container names, an image, valid and unique port names and numbers, known pull policy and protocol, env names, volume mounts of declared volumes, one handler per probe",
-	Rationale: "The API server rejects such a workload at admission (Unsupported value, Duplicate value, Required value), failing the whole sync; " +
-		"strict decoding into k8s.io/api (K8S001) accepts it, since every one of these is a well-typed value.",
-}
+var PodTemplateRules = catalogued("K8S007")
 
 func init() { PodTemplateRules.Target = podTemplateRules }
 

@@ -8,14 +8,7 @@ import (
 )
 
 // ProbePort catches probes aimed at a port the container does not name.
-var ProbePort = &Check{
-	Code:     "WL005",
-	Name:     "probe-port-undeclared",
-	Severity: Error,
-	Summary:  "a probe that names its port (httpGet, tcpSocket) names a port its container declares",
-	Rationale: "The API server accepts a probe on a port name no container declares; the kubelet then fails the probe " +
-		"forever, so the pods never become Ready (or are restarted), and Flux's wait or Argo CD's health check times out.",
-}
+var ProbePort = catalogued("WL005")
 
 func init() { ProbePort.Target = probePort }
 

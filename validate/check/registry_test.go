@@ -51,7 +51,9 @@ func btoi(b bool) int {
 }
 
 // TestEveryCheckIsInAll parses the package's sources: every exported
-// package-level variable initialised with &Check{...} is in All().
+// package-level variable initialised with catalogued("CODE") is in All(),
+// and none is a &Check{...} literal, whose texts would live outside
+// messages.yaml.
 func TestEveryCheckIsInAll(t *testing.T) {
 	files, err := filepath.Glob("*.go")
 	if err != nil {
@@ -61,7 +63,7 @@ func TestEveryCheckIsInAll(t *testing.T) {
 	for _, c := range check.All() {
 		inAll[c.Code] = true
 	}
-	declared := 0
+	declared := map[string]string{}
 	fset := token.NewFileSet()
 	for _, f := range files {
 		if strings.HasSuffix(f, "_test.go") {
@@ -82,36 +84,41 @@ func TestEveryCheckIsInAll(t *testing.T) {
 					if !name.IsExported() || i >= len(vs.Values) {
 						continue
 					}
-					lit, ok := vs.Values[i].(*ast.UnaryExpr)
-					if !ok {
-						continue
-					}
-					cl, ok := lit.X.(*ast.CompositeLit)
-					if !ok {
-						continue
-					}
-					if id, ok := cl.Type.(*ast.Ident); !ok || id.Name != "Check" {
-						continue
-					}
-					declared++
-					for _, el := range cl.Elts {
-						kv, ok := el.(*ast.KeyValueExpr)
-						if !ok {
-							continue
-						}
-						if k, _ := kv.Key.(*ast.Ident); k != nil && k.Name == "Code" {
-							lit, _ := kv.Value.(*ast.BasicLit)
-							if lit != nil && !inAll[strings.Trim(lit.Value, `"`)] {
-								t.Errorf("%s (%s) is not in All()", name.Name, lit.Value)
+					if lit, ok := vs.Values[i].(*ast.UnaryExpr); ok {
+						if cl, ok := lit.X.(*ast.CompositeLit); ok {
+							if id, ok := cl.Type.(*ast.Ident); ok && id.Name == "Check" {
+								t.Errorf("%s: %s is a &Check{...} literal: give it an entry in messages.yaml and declare it with catalogued(code)",
+									fset.Position(name.Pos()), name.Name)
 							}
 						}
+						continue
+					}
+					call, ok := vs.Values[i].(*ast.CallExpr)
+					if !ok {
+						continue
+					}
+					if id, ok := call.Fun.(*ast.Ident); !ok || id.Name != "catalogued" {
+						continue
+					}
+					lit, ok := call.Args[0].(*ast.BasicLit)
+					if !ok || lit.Kind != token.STRING {
+						t.Errorf("%s: %s: catalogued takes the code as a string literal", fset.Position(name.Pos()), name.Name)
+						continue
+					}
+					code := strings.Trim(lit.Value, `"`)
+					if other, ok := declared[code]; ok {
+						t.Errorf("%s: %s and %s both declare %s", fset.Position(name.Pos()), other, name.Name, code)
+					}
+					declared[code] = name.Name
+					if !inAll[code] {
+						t.Errorf("%s (%s) is not in All()", name.Name, code)
 					}
 				}
 			}
 		}
 	}
-	if declared != len(check.All()) {
-		t.Errorf("%d checks declared, All() returns %d", declared, len(check.All()))
+	if len(declared) != len(check.All()) {
+		t.Errorf("%d checks declared, All() returns %d", len(declared), len(check.All()))
 	}
 }
 

@@ -7,14 +7,7 @@ import (
 )
 
 // RepoURLs keeps every entry point on the same repository.
-var RepoURLs = &Check{
-	Code:     "GO003",
-	Name:     "repo-url-mismatch",
-	Severity: Error,
-	Summary:  "every GitRepository url and Application repoURL under clusters/ names the same repository",
-	Rationale: "A fork that replaces the placeholder URL in some entry points but not others deploys one environment from " +
-		"the upstream repository, or from nowhere.",
-}
+var RepoURLs = catalogued("GO003")
 
 func repoURLs(repo *Repo, _ *Env) []Finding {
 	c := RepoURLs

@@ -7,13 +7,7 @@ import (
 )
 
 // RequestsWithinLimits catches what the API server's pod validation rejects.
-var RequestsWithinLimits = &Check{
-	Code:      "K8S003",
-	Name:      "requests-exceed-limits",
-	Severity:  Error,
-	Summary:   "no container requests more CPU or memory than its limit",
-	Rationale: "The API server rejects a pod template whose request exceeds its limit (\"must be less than or equal to ... limit\"), failing the sync; schema checks such as kubeconform do not see it.",
-}
+var RequestsWithinLimits = catalogued("K8S003")
 
 func init() { RequestsWithinLimits.Target = requestsWithinLimits }
 

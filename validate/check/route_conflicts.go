@@ -12,15 +12,7 @@ import (
 
 // RouteConflicts catches two VirtualServices claiming one host on the mesh
 // gateway, as istioctl analyze's IST0109 does.
-var RouteConflicts = &Check{
-	Code:     "RT005",
-	Name:     "virtualservice-host-conflict",
-	Severity: Error,
-	Summary:  "no two VirtualServices bound to the mesh gateway (sidecars) claim the same host for the same namespaces",
-	Rationale: "For sidecars Istio uses one VirtualService per host and drops the other's routes, so which one wins depends " +
-		"on creation order (istioctl analyze: IST0109). On an ingress gateway Istio merges VirtualServices for one host " +
-		"(pilot/pkg/networking/core/gateway.go appends their routes), so that case is accepted.",
-}
+var RouteConflicts = catalogued("RT005")
 
 // meshHostKey is one host as the mesh gateway sees it: the namespace it is
 // exported to ("*" for all) and its fully qualified name.

@@ -8,14 +8,7 @@ import (
 )
 
 // RouteDestinationPort catches a port the destination Service does not have.
-var RouteDestinationPort = &Check{
-	Code:     "RT004",
-	Name:     "virtualservice-destination-port",
-	Severity: Error,
-	Summary:  "a route destination's port is a port of the destination Service, and is set when the Service has several",
-	Rationale: "A destination port the Service does not expose routes to nothing (503); with several Service ports and no port, " +
-		"Istio cannot pick one and the route is dropped.",
-}
+var RouteDestinationPort = catalogued("RT004")
 
 func routeDestinationPort(ix *index.Index, _ *Env) []Finding {
 	c := RouteDestinationPort

@@ -7,14 +7,7 @@ import (
 )
 
 // RouteDestinations catches routes to Services that do not exist.
-var RouteDestinations = &Check{
-	Code:     "RT003",
-	Name:     "virtualservice-destination-missing",
-	Severity: Error,
-	Summary:  "every route destination host is a Service rendered in the overlay (short name, name.namespace or FQDN) or a ServiceEntry host",
-	Rationale: "istiod accepts a route to an unknown host and Envoy answers 503 (no healthy upstream / cluster not found). " +
-		"istioctl analyze without a cluster misses this when the Service is simply absent from the files given to it.",
-}
+var RouteDestinations = catalogued("RT003")
 
 func routeDestinations(ix *index.Index, _ *Env) []Finding {
 	c := RouteDestinations

@@ -5,14 +5,7 @@ import (
 )
 
 // RouteGateways catches a VirtualService bound to a Gateway that does not exist.
-var RouteGateways = &Check{
-	Code:     "RT001",
-	Name:     "virtualservice-gateway-missing",
-	Severity: Error,
-	Summary:  "every gateway a VirtualService names (name or namespace/name; mesh allowed) is a Gateway rendered in the overlay",
-	Rationale: "istiod accepts a VirtualService bound to a Gateway that does not exist and programs no route: " +
-		"the host answers 404 at the ingress. istioctl analyze reports this (IST0101) only against a live cluster's contents.",
-}
+var RouteGateways = catalogued("RT001")
 
 func init() { RouteGateways.Target = routeGateways }
 

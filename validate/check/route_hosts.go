@@ -10,14 +10,7 @@ import (
 )
 
 // RouteHosts catches a VirtualService host its Gateway does not serve.
-var RouteHosts = &Check{
-	Code:     "RT002",
-	Name:     "virtualservice-host-not-on-gateway",
-	Severity: Error,
-	Summary:  "every host of a VirtualService bound to a Gateway is served by one of that Gateway's servers",
-	Rationale: "Istio only attaches a VirtualService host to a Gateway server whose hosts cover it. A host the Gateway does not " +
-		"serve (a typo, or an overlay that patched one but not the other) gets no route at the ingress.",
-}
+var RouteHosts = catalogued("RT002")
 
 func init() { RouteHosts.Target = routeHosts }
 

@@ -7,14 +7,7 @@ import (
 )
 
 // RouteProtocol catches HTTP routes to ports Istio treats as opaque TCP.
-var RouteProtocol = &Check{
-	Code:     "RT007",
-	Name:     "http-route-to-tcp-port",
-	Severity: Error,
-	Summary:  "an http route's destination port is not declared as a non-HTTP protocol (tcp, tls, mongo, mysql, redis, udp)",
-	Rationale: "Istio handles a port named tcp (or with appProtocol tcp) as opaque TCP: http routes to it and HTTP WasmPlugins on " +
-		"the pods behind it never apply, while the traffic still flows, so nothing fails visibly.",
-}
+var RouteProtocol = catalogued("RT007")
 
 func init() { RouteProtocol.Target = routeProtocol }
 

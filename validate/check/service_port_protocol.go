@@ -9,15 +9,7 @@ import (
 )
 
 // ServicePortProtocol follows Istio's protocol selection.
-var ServicePortProtocol = &Check{
-	Code:     "WL004",
-	Name:     "service-port-protocol",
-	Severity: Warning,
-	Summary:  "each Service port declares its protocol: a name <protocol>[-suffix] or appProtocol",
-	Rationale: "Istio picks a port's protocol from its name or appProtocol; otherwise it sniffs the traffic, which adds " +
-		"latency and does not work for server-first protocols, and a port it takes for TCP gets no HTTP routing and no " +
-		"HTTP WasmPlugin (istioctl analyze: IST0118).",
-}
+var ServicePortProtocol = catalogued("WL004")
 
 func init() { ServicePortProtocol.Target = servicePortProtocol }
 

@@ -18,14 +18,7 @@ import (
 // in k8s.io/kubernetes/pkg/apis/core/validation, rewritten with
 // apimachinery's helpers. As there, defaults apply first: protocol TCP,
 // targetPort the port, type ClusterIP, sessionAffinity None.
-var ServiceRules = &Check{
-	Code:     "K8S008",
-	Name:     "service-rules",
-	Severity: Error,
-	Summary:  "Services pass the API server's Service rules: at least one port, named ports when there are several, DNS-label unique names, valid port numbers, targetPorts and protocols, no duplicate port, valid selector labels, known type and session affinity",
-	Rationale: "The API server rejects such a Service at admission (Required value, Duplicate value, Unsupported value), failing the whole sync; " +
-		"strict decoding into k8s.io/api (K8S001) accepts it, since every one of these is a well-typed value.",
-}
+var ServiceRules = catalogued("K8S008")
 
 func init() { ServiceRules.Target = serviceRules }
 

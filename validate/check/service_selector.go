@@ -8,14 +8,7 @@ import (
 )
 
 // ServiceSelector catches a Service that selects no pods.
-var ServiceSelector = &Check{
-	Code:     "WL001",
-	Name:     "service-selects-no-workload",
-	Severity: Error,
-	Summary:  "a Service's selector matches the pod labels of a workload in its namespace",
-	Rationale: "A Service whose selector matches no pod has no endpoints: every route to it answers 503, and the API server " +
-		"accepts it without complaint.",
-}
+var ServiceSelector = catalogued("WL001")
 
 func decodeService(o *index.Object) (*corev1.Service, bool) {
 	var s corev1.Service

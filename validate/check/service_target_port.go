@@ -11,14 +11,7 @@ import (
 )
 
 // ServiceTargetPort catches a targetPort no selected container declares.
-var ServiceTargetPort = &Check{
-	Code:     "WL002",
-	Name:     "service-target-port",
-	Severity: Error,
-	Summary:  "a Service's targetPort (number or name) is a port declared by the containers it selects",
-	Rationale: "A named targetPort that no container declares gives the Service no endpoints; a numeric one that none declares " +
-		"usually means the Service and the container disagree on the port, and Istio cannot tell the protocol of an undeclared port.",
-}
+var ServiceTargetPort = catalogued("WL002")
 
 func serviceTargetPort(ix *index.Index, _ *Env) []Finding {
 	c := ServiceTargetPort

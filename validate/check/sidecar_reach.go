@@ -6,18 +6,7 @@ import (
 
 // SidecarReach follows WP001 to the pods: a selected pod without an Envoy
 // sidecar has nothing to load the plugin into.
-var SidecarReach = &Check{
-	Code:     "WP002",
-	Name:     "wasmplugin-workload-without-sidecar",
-	Severity: Error,
-	Summary:  "the workloads a WasmPlugin selects must run an Envoy sidecar",
-	Rationale: "A WasmPlugin runs inside Envoy. Injection is decided as Istio's installation decides it: the webhook istiod's " +
-		"chart installs per revision selects a pod when its namespace has istio-injection=enabled or an istio.io/rev label of an " +
-		"installed revision (platform.yaml), or, in an unlabelled namespace, when the pod template has the *label* " +
-		"sidecar.istio.io/inject: \"true\" or istio.io/rev; then sidecar.istio.io/inject: \"false\" (label, else annotation), hostNetwork " +
-		"or a system namespace opt out. Ambient namespaces run no sidecar. Otherwise the plugin never runs for that workload " +
-		"(an annotation-only request is WP010).",
-}
+var SidecarReach = catalogued("WP002")
 
 func init() { SidecarReach.Target = sidecarReach }
 

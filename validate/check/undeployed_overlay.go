@@ -5,13 +5,7 @@ import (
 )
 
 // UndeployedOverlay warns about an environment no cluster syncs.
-var UndeployedOverlay = &Check{
-	Code:      "GO004",
-	Name:      "overlay-not-deployed",
-	Severity:  Warning,
-	Summary:   "every overlay is the path of some Flux Kustomization or Argo CD Application under clusters/",
-	Rationale: "An overlay no entry point syncs is dead configuration: bumps to it change nothing in any cluster.",
-}
+var UndeployedOverlay = catalogued("GO004")
 
 func undeployedOverlay(repo *Repo, _ *Env) []Finding {
 	c := UndeployedOverlay

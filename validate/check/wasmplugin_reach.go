@@ -9,17 +9,7 @@ import (
 // WasmPluginReach is the reason the validator exists: a WasmPlugin whose
 // selector matches no pod is accepted by the API server and by istiod, and
 // then silently does nothing.
-var WasmPluginReach = &Check{
-	Code:     "WP001",
-	Name:     "wasmplugin-selects-no-workload",
-	Severity: Error,
-	Summary:  "a WasmPlugin's selector must match the pod labels of a workload in its namespace",
-	Rationale: "Istio accepts a WasmPlugin whose selector matches nothing and never loads it: the plugin silently does not run. " +
-		"Its matchLabels must be a subset of the pod-template labels of a Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, CronJob or Pod " +
-		"in the same namespace (any namespace for a plugin in Istio's root namespace), or of an ingress gateway platform.yaml declares; " +
-		"an empty selector needs at least one workload there. The answer is istiod's: the validator runs pilot's code on the target and " +
-		"reports a plugin whose filter lands in no listener.",
-}
+var WasmPluginReach = catalogued("WP001")
 
 func init() { WasmPluginReach.Target = wasmPluginReach }
 

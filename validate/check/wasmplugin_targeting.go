@@ -5,15 +5,7 @@ import (
 )
 
 // WasmPluginTargeting catches targetRefs that Istio accepts but applies nowhere.
-var WasmPluginTargeting = &Check{
-	Code:     "WP003",
-	Name:     "wasmplugin-targetrefs",
-	Severity: Error,
-	Summary:  "a WasmPlugin uses either selector or targetRefs, and its targetRefs name a Gateway API Gateway, GatewayClass, Service or ServiceEntry that exists in its namespace",
-	Rationale: "selector and targetRefs are mutually exclusive. targetRefs reach only Gateway API gateways and waypoints: a sidecar ignores " +
-		"them, and Istio drops a reference to any other kind (a Deployment, an Istio networking.istio.io Gateway). " +
-		"References are namespace-local: a target in another namespace, or one the repository does not deploy, leaves the plugin attached to nothing.",
-}
+var WasmPluginTargeting = catalogued("WP003")
 
 func init() { WasmPluginTargeting.Target = wasmPluginTargeting }
 

@@ -20,14 +20,7 @@ import (
 // k8s.io/kubernetes/pkg/apis/apps/validation, rewritten. Defaults apply
 // first, as in the API server: strategy RollingUpdate with 25% / 25%.
 // Selector against template labels is WL003.
-var WorkloadRules = &Check{
-	Code:     "K8S009",
-	Name:     "workload-rules",
-	Severity: Error,
-	Summary:  "Deployments, StatefulSets, DaemonSets and ReplicaSets pass the API server's apps rules: non-negative replicas and durations, a known strategy with valid maxSurge / maxUnavailable, progressDeadlineSeconds above minReadySeconds, restartPolicy Always, no activeDeadlineSeconds",
-	Rationale: "The API server rejects such a workload at admission (Unsupported value, Invalid value, Forbidden), failing the whole sync; " +
-		"strict decoding into k8s.io/api (K8S001) accepts it, since every one of these is a well-typed value.",
-}
+var WorkloadRules = catalogued("K8S009")
 
 func init() { WorkloadRules.Target = workloadRules }
 

@@ -9,13 +9,7 @@ import (
 )
 
 // DeploymentSelector catches a workload whose selector misses its own pods.
-var DeploymentSelector = &Check{
-	Code:      "WL003",
-	Name:      "workload-selector-mismatch",
-	Severity:  Error,
-	Summary:   "a Deployment, StatefulSet, DaemonSet or ReplicaSet selector matches its own pod template labels",
-	Rationale: "The API server rejects such a workload (`selector` does not match template `labels`), failing the whole sync.",
-}
+var DeploymentSelector = catalogued("WL003")
 
 func deploymentSelector(ix *index.Index, _ *Env) []Finding {
 	c := DeploymentSelector

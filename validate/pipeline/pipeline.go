@@ -82,6 +82,9 @@ func Run(root string, opts Options) (*Result, error) {
 //     target as its build arrives;
 //  4. run the repository-wide checks, sort the findings.
 func RunTree(tree *render.Tree, opts Options) (*Result, error) {
+	if err := check.CatalogueError(); err != nil {
+		return nil, err
+	}
 	discovered, err := render.Discover(tree)
 	if err != nil {
 		return nil, err
