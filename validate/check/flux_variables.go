@@ -17,11 +17,18 @@ var FluxVariables = &Check{
 		"string and applies the result: a host, an image tag or a label silently becomes \"\", which the API server may accept.",
 }
 
-func fluxVariables(ix *index.Index, _ *Env) []Finding {
+func fluxVariables(ix *index.Index, env *Env) []Finding {
 	c := FluxVariables
 	e := ix.Target.Entry
 	if e == nil || e.Engine != render.Flux {
 		return nil
+	}
+	// The place to define a variable: the entry point's postBuild.
+	line := e.Line
+	if env.Tree != nil {
+		if data, err := env.Tree.ReadFile(e.File); err == nil {
+			line = keyLine(data, e.Line, "spec", "postBuild")
+		}
 	}
 	var out []Finding
 	for _, u := range ix.Render().Undefined {
@@ -31,7 +38,7 @@ func fluxVariables(ix *index.Index, _ *Env) []Finding {
 		}
 		f := c.finding(ix, o, "${%s} is not defined by %s's postBuild (substitute, substituteFrom): Flux substitutes \"\"; define it or give it a default (${%s:=value})",
 			strings.Join(u.Names, "}, ${"), e.Kind+" "+e.Namespace+"/"+e.Name, u.Names[0])
-		f.File, f.Line = e.File, e.Line
+		f.File, f.Line = e.File, line
 		out = append(out, f)
 	}
 	return out
