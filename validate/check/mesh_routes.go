@@ -245,8 +245,16 @@ func pilotFailed(ix *index.Index, env *Env) []Finding {
 			break
 		}
 	}
-	return []Finding{{Code: c.Code, Severity: c.Severity, Target: ix.Target.Dir, File: file,
-		Message: oneLine(fmt.Sprintf("istiod's code (%s) could not build this target's configuration, so the WasmPlugin and route answers are missing: %v", mesh.Describe(), err))}}
+	f := Finding{Code: c.Code, Severity: c.Severity, Target: ix.Target.Dir, File: file,
+		Message: oneLine(fmt.Sprintf("istiod's code (%s) could not build this target's configuration, so the WasmPlugin and route answers are missing: %v", mesh.Describe(), err))}
+	if first, second := declaredTwice(ix); second != nil {
+		f = c.finding(ix, second, "%s is declared twice, as %s/%s and as %s/%s: the API server and istiod keep one object per group, kind, namespace and name, so one declaration silently replaces the other; keep one. %s",
+			second.String(), first.Group, first.Version, second.Group, second.Version, f.Message)
+		if line := versionLine(env.Tree, second.Source, second); line > 0 {
+			f.Line = line
+		}
+	}
+	return []Finding{f}
 }
 
 // hostNamedElsewhere reports whether a VirtualService names host, or more
