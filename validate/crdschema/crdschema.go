@@ -34,38 +34,112 @@ import (
 // Validator validates objects of the kinds its CRDs define. It is safe for
 // concurrent use.
 type Validator struct {
-	mu       sync.Mutex
+	mu sync.Mutex
+	// pending are the CRD documents not decoded yet, by the group and kind
+	// a scan of their text names (scanCRD); decoding is most of New's cost,
+	// and a repository uses a few of the kinds the bundles define.
+	pending  map[schema.GroupKind][][]byte
 	versions map[schema.GroupVersionKind]*apiextensions.JSONSchemaProps
 	compiled map[schema.GroupVersionKind]*crdSchema
 }
 
 // New reads CRD manifests (YAML, several documents each; other kinds are
-// skipped). Each kind's schema and CEL rules are compiled when the first
-// object of that kind is validated: compiling is the expensive part.
+// skipped). A document is decoded when an object of its group and kind is
+// first looked up, and each kind's schema and CEL rules are compiled when
+// the first object of that kind is validated. A document whose group and
+// kind the scan cannot read is decoded at once.
 func New(manifests ...[]byte) (*Validator, error) {
-	var crds []apiextensions.CustomResourceDefinition
+	v := &Validator{
+		pending:  map[schema.GroupKind][][]byte{},
+		versions: map[schema.GroupVersionKind]*apiextensions.JSONSchemaProps{},
+		compiled: map[schema.GroupVersionKind]*crdSchema{},
+	}
 	for _, m := range manifests {
-		parsed, err := parse(m)
-		if err != nil {
-			return nil, err
+		for _, doc := range splitDocuments(m) {
+			if gk, ok := scanCRD(doc); ok {
+				v.pending[gk] = append(v.pending[gk], doc)
+				continue
+			}
+			if err := v.decode(doc); err != nil {
+				return nil, err
+			}
 		}
-		crds = append(crds, parsed...)
+	}
+	return v, nil
+}
+
+// DecodeAll decodes every pending document: a test's way to know that the
+// embedded bundles are well-formed, which lazy decoding would tell only for
+// the kinds a repository uses.
+func (v *Validator) DecodeAll() error {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	for gk := range v.pending {
+		if err := v.decodeGroupKind(gk); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// decodeGroupKind decodes the pending documents of gk; v.mu is held.
+func (v *Validator) decodeGroupKind(gk schema.GroupKind) error {
+	docs, ok := v.pending[gk]
+	if !ok {
+		return nil
+	}
+	delete(v.pending, gk)
+	for _, doc := range docs {
+		if err := v.decode(doc); err != nil {
+			return err
+		}
+	}
+	for gvk := range v.versions {
+		if gvk.GroupKind() == gk {
+			return nil
+		}
+	}
+	return fmt.Errorf("a CRD document read as %s serves no version of it", gk)
+}
+
+// decode adds the served versions of the CRDs of one YAML document.
+func (v *Validator) decode(doc []byte) error {
+	crds, err := parse(doc)
+	if err != nil {
+		return err
 	}
 	versions, err := servedVersions(crds)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	return &Validator{versions: versions, compiled: map[schema.GroupVersionKind]*crdSchema{}}, nil
+	for gvk, props := range versions {
+		v.versions[gvk] = props
+	}
+	return nil
+}
+
+// lookup returns the schema of gvk's served version, decoding its CRD first.
+func (v *Validator) lookup(gvk schema.GroupVersionKind) (*apiextensions.JSONSchemaProps, bool, error) {
+	err := v.decodeGroupKind(gvk.GroupKind())
+	props, ok := v.versions[gvk]
+	return props, ok, err
 }
 
 // Serves reports whether a CRD serves gvk.
 func (v *Validator) Serves(gvk schema.GroupVersionKind) bool {
-	_, ok := v.versions[gvk]
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	_, ok, _ := v.lookup(gvk)
 	return ok
 }
 
 // ServesGroupKind reports whether a CRD defines the kind in any version.
 func (v *Validator) ServesGroupKind(group, kind string) bool {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.decodeGroupKind(schema.GroupKind{Group: group, Kind: kind}) != nil {
+		return false
+	}
 	for gvk := range v.versions {
 		if gvk.Group == group && gvk.Kind == kind {
 			return true
@@ -82,11 +156,13 @@ func (v *Validator) Validate(obj map[string]any) error {
 	defer v.mu.Unlock()
 	s, ok := v.compiled[gvk]
 	if !ok {
-		props, served := v.versions[gvk]
+		props, served, err := v.lookup(gvk)
+		if err != nil {
+			return fmt.Errorf("CRD of %s: %w", gvk.GroupKind(), err)
+		}
 		if !served {
 			return fmt.Errorf("no CRD serves %s (check apiVersion and kind)", gvk)
 		}
-		var err error
 		if s, err = compile(gvk, props); err != nil {
 			return err
 		}
@@ -97,6 +173,74 @@ func (v *Validator) Validate(obj map[string]any) error {
 		return err
 	}
 	return s.validate(defaulted)
+}
+
+// splitDocuments splits a YAML stream at its "---" separator lines.
+func splitDocuments(data []byte) [][]byte {
+	var out [][]byte
+	start := 0
+	for start < len(data) {
+		end := len(data)
+		next := len(data)
+		for i := start; i < len(data); {
+			j := bytes.IndexByte(data[i:], '\n')
+			line := data[i:]
+			if j >= 0 {
+				line = data[i : i+j]
+			}
+			if bytes.Equal(bytes.TrimRight(line, " \r"), []byte("---")) {
+				end = i
+				next = i + len(line)
+				if j >= 0 {
+					next++
+				}
+				break
+			}
+			if j < 0 {
+				break
+			}
+			i += j + 1
+		}
+		if doc := data[start:end]; len(bytes.TrimSpace(doc)) > 0 {
+			out = append(out, doc)
+		}
+		start = next
+	}
+	return out
+}
+
+// scanCRD reads spec.group and spec.names.kind of a CustomResourceDefinition
+// document in the block style controller-gen and Istio's generator write
+// (top-level keys at column 0, two spaces per level), without decoding it.
+// ok is false for any other shape, which New then decodes at once.
+func scanCRD(doc []byte) (gk schema.GroupKind, ok bool) {
+	var isCRD, inSpec, inNames bool
+	objects := 0
+	for _, line := range strings.Split(string(doc), "\n") {
+		line = strings.TrimRight(line, " \r")
+		switch {
+		case line == "" || strings.HasPrefix(strings.TrimSpace(line), "#"):
+			continue
+		case !strings.HasPrefix(line, " "):
+			inSpec, inNames = line == "spec:", false
+			if strings.HasPrefix(line, "apiVersion:") {
+				objects++
+			}
+			if line == "kind: CustomResourceDefinition" {
+				isCRD = true
+			}
+		case inSpec && !strings.HasPrefix(line, "   "):
+			inNames = line == "  names:"
+			if v, found := strings.CutPrefix(line, "  group: "); found {
+				gk.Group = strings.Trim(v, `"'`)
+			}
+		case inNames && strings.HasPrefix(line, "    ") && !strings.HasPrefix(line, "     "):
+			if v, found := strings.CutPrefix(line, "    kind: "); found {
+				gk.Kind = strings.Trim(v, `"'`)
+			}
+		}
+	}
+	return gk, isCRD && objects == 1 && gk.Group != "" && gk.Kind != ""
 }
 
 func parse(data []byte) ([]apiextensions.CustomResourceDefinition, error) {

@@ -64,3 +64,15 @@ func TestValidatesEntryPoints(t *testing.T) {
 		}
 	}
 }
+
+// TestEmbeddedCRDsDecode decodes every CRD of the bundles: the validator
+// decodes them lazily, one kind when a repository first uses it.
+func TestEmbeddedCRDsDecode(t *testing.T) {
+	v, err := New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := v.DecodeAll(); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -11,6 +11,8 @@ import (
 	"testing"
 
 	kubeyaml "k8s.io/apimachinery/pkg/util/yaml"
+
+	"meshops.dev/meshops/validate/crdschema"
 )
 
 func moduleDir(t *testing.T, module string) string {
@@ -93,4 +95,16 @@ func TestIstioValidationSuite(t *testing.T) {
 		}
 	}
 	t.Logf("Istio's suite: %d/%d invalid documents rejected, %d valid documents accepted", caught, invalid, valid)
+}
+
+// TestEmbeddedCRDsDecode decodes every CRD of Istio's bundle: the validator
+// decodes them lazily, one kind when a repository first uses it.
+func TestEmbeddedCRDsDecode(t *testing.T) {
+	v, err := crdschema.New(CRDs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := v.DecodeAll(); err != nil {
+		t.Fatal(err)
+	}
 }

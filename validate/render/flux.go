@@ -38,34 +38,35 @@ import (
 // operating system, and the variables of substituteFrom.
 type FluxSources struct {
 	tree *Tree
-	dir  string // the tree on disk
+	dir  string // the tree on disk: its directories, .sourceignore files, and the paths materialize wrote
 	docs []document
 	// filtered caches a tree per set of ignore rules.
 	filtered map[string]*Tree
+	// written are the directories materialize has written.
+	written map[string]bool
 }
 
-// NewFluxSources writes the tree to a temporary directory for Flux's
-// Generator. Close removes it.
+// NewFluxSources writes the tree's directories and .sourceignore files to a
+// temporary directory, where sourceignore.LoadIgnorePatterns walks them; the
+// files of each entry point's path follow when it is prepared
+// (materialize). Close removes the directory.
 func NewFluxSources(t *Tree) (*FluxSources, error) {
 	dir, err := os.MkdirTemp("", "meshops-flux-")
 	if err != nil {
 		return nil, fmt.Errorf("flux: %w", err)
 	}
-	fs := &FluxSources{tree: t, dir: dir, filtered: map[string]*Tree{}}
+	fs := &FluxSources{tree: t, dir: dir, filtered: map[string]*Tree{}, written: map[string]bool{}}
 	for _, rel := range t.files() {
-		data, err := t.ReadFile(rel)
-		if err != nil {
-			fs.Close()
-			return nil, err
-		}
 		abs := filepath.Join(dir, filepath.FromSlash(rel))
 		if err := os.MkdirAll(filepath.Dir(abs), 0o755); err != nil {
 			fs.Close()
 			return nil, fmt.Errorf("flux: %w", err)
 		}
-		if err := os.WriteFile(abs, data, 0o644); err != nil {
-			fs.Close()
-			return nil, fmt.Errorf("flux: %w", err)
+		if path.Base(rel) == sourceignore.IgnoreFile {
+			if err := fs.write(rel); err != nil {
+				fs.Close()
+				return nil, err
+			}
 		}
 	}
 	fs.docs, err = clusterDocuments(t)
@@ -74,6 +75,37 @@ func NewFluxSources(t *Tree) (*FluxSources, error) {
 		return nil, err
 	}
 	return fs, nil
+}
+
+// write copies one file of the tree to disk.
+func (fs *FluxSources) write(rel string) error {
+	data, err := fs.tree.ReadFile(rel)
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(fs.dir, filepath.FromSlash(rel)), data, 0o644); err != nil {
+		return fmt.Errorf("flux: %w", err)
+	}
+	return nil
+}
+
+// materialize writes the files below dir to disk, once: what the Generator
+// reads of an entry point's path (its kustomization, or every manifest when
+// it has none) and of its components (whether they exist).
+func (fs *FluxSources) materialize(dir string) error {
+	if fs.written[dir] {
+		return nil
+	}
+	fs.written[dir] = true
+	for _, rel := range fs.tree.filesUnder(dir) {
+		if path.Base(rel) == sourceignore.IgnoreFile {
+			continue // written by NewFluxSources
+		}
+		if err := fs.write(rel); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Close removes the temporary copy.
@@ -158,7 +190,6 @@ func (fs *FluxSources) filter(ignore *string) (*Tree, error) {
 	}
 	m := sourceignore.NewDefaultMatcher(ps, nil)
 	out := NewTree(fs.tree.Dir)
-	out.unsupported = fs.tree.unsupported
 	out.artifactOf = fs.tree
 	for _, rel := range fs.tree.files() {
 		if ignored(m, rel) {
@@ -206,7 +237,12 @@ func (fs *FluxSources) PrepareFlux(e *EntryPoint, n int) (Target, error) {
 	if err != nil {
 		return fail(err)
 	}
-	// The Generator reads the path on disk: the copy written by NewFluxSources.
+	// The Generator reads the path on disk, and checks that components exist.
+	for _, d := range append([]string{e.Path}, componentDirs(e)...) {
+		if err := fs.materialize(d); err != nil {
+			return fail(err)
+		}
+	}
 	manifest, kfile, _, err := fluxkustomize.NewGenerator(fs.dir, unstructured.Unstructured{Object: obj}).GenerateManifest(filepath.Join(fs.dir, filepath.FromSlash(e.Path)))
 	if err != nil {
 		return fail(err)
@@ -235,6 +271,19 @@ func (fs *FluxSources) PrepareFlux(e *EntryPoint, n int) (Target, error) {
 		return fail(err)
 	}
 	return tg, nil
+}
+
+// componentDirs are the repository directories of the entry point's
+// components (relative to its path), those that stay inside the repository.
+func componentDirs(e *EntryPoint) []string {
+	var out []string
+	for _, c := range e.Flux.Spec.Components {
+		d := path.Join(e.Path, c)
+		if d != ".." && !strings.HasPrefix(d, "../") {
+			out = append(out, d)
+		}
+	}
+	return out
 }
 
 // shadow copies dir (files and subdirectories) to a sibling directory

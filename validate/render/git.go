@@ -92,10 +92,6 @@ func LoadGit(dir, rev string) (*Tree, error) {
 			}
 			data = contents[sha]
 		}
-		if !supportedPath(b.path) {
-			t.unsupported[b.path] = true
-			continue
-		}
 		if err := t.Add(b.path, data); err != nil {
 			return nil, fmt.Errorf("%s at %s: %w", b.path, rev, err)
 		}

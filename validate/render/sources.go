@@ -122,8 +122,6 @@ func checkDir(t *Tree, dir string, stack []string, customSchema *bool) error {
 				if err := checkDir(t, target, stack, customSchema); err != nil {
 					return err
 				}
-			case t.Unsupported(target):
-				return &SourceError{File: file, Line: line, Msg: where + ": the validator cannot render a file name with characters outside [a-zA-Z0-9-_.:] (a limit of Kustomize's in-memory file system); rename it"}
 			case !t.Exists(target):
 				return &SourceError{File: file, Line: line, Msg: where + ": no such file or directory"}
 			case field == "resources":

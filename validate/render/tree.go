@@ -9,7 +9,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"sort"
 	"strings"
 	"sync"
@@ -26,9 +25,6 @@ type Tree struct {
 	// Dir names the repository in messages (its path on disk, or a revision).
 	Dir string
 	fs  filesys.FileSystem
-	// unsupported lists files left out because Kustomize's in-memory file
-	// system refuses their names.
-	unsupported map[string]bool
 	// memo holds what was parsed from a file, by path and purpose, until
 	// Add replaces the file: every target that includes a base reads it.
 	mu   sync.Mutex
@@ -62,16 +58,15 @@ func (t *Tree) Memo(rel, purpose string, compute func() any) any {
 	return v
 }
 
-// mountPoint is where every tree is mounted: Kustomize's in-memory file
-// system accepts only [a-zA-Z0-9-_.:] in path elements, which the real path
-// of a checkout need not satisfy.
+// mountPoint is where every tree is mounted, whatever the checkout's real
+// path: messages name files relative to it.
 const mountPoint = "/repo"
 
 // NewTree returns an empty tree, to be filled with Add; dir names it in messages.
 func NewTree(dir string) *Tree {
-	fsys := filesys.MakeFsInMemory()
+	fsys := nameFS{inner: filesys.MakeFsInMemory()}
 	_ = fsys.MkdirAll(mountPoint)
-	return &Tree{Root: mountPoint, Dir: dir, fs: fsys, unsupported: map[string]bool{}}
+	return &Tree{Root: mountPoint, Dir: dir, fs: fsys}
 }
 
 // Add stores a file under its repository-relative path.
@@ -80,22 +75,6 @@ func (t *Tree) Add(rel string, data []byte) error {
 	delete(t.memo, rel)
 	t.mu.Unlock()
 	return t.fs.WriteFile(t.Abs(rel), data)
-}
-
-// Unsupported reports whether rel was left out of the tree because of the
-// characters in its name.
-func (t *Tree) Unsupported(rel string) bool { return t.unsupported[rel] }
-
-// legalName matches the path elements Kustomize's in-memory file system accepts.
-var legalName = regexp.MustCompile(`^[a-zA-Z0-9-_.:]+$`)
-
-func supportedPath(rel string) bool {
-	for _, e := range strings.Split(rel, "/") {
-		if !legalName.MatchString(e) || strings.Contains(e, "..") {
-			return false
-		}
-	}
-	return true
 }
 
 // Abs returns the mounted path of a repository-relative path.
@@ -218,10 +197,6 @@ func listFiles(dir string) ([]string, error) {
 }
 
 func (t *Tree) addFile(rel, path string) error {
-	if !supportedPath(rel) {
-		t.unsupported[rel] = true
-		return nil
-	}
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return fmt.Errorf("%s: %w", rel, err)
