@@ -133,6 +133,19 @@ func BenchmarkShippedRepository(b *testing.B) {
 	}
 }
 
+// BenchmarkShippedRepositoryCLI is what make validate runs once the binary
+// is built: the validator as a process, start-up and CRD loading included.
+func BenchmarkShippedRepositoryCLI(b *testing.B) {
+	validate := validatorBinary(b)
+	var peak float64
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		_, mem := measure(b, exec.Command(validate, "-o", "json", repoRoot))
+		peak = max(peak, mem)
+	}
+	b.ReportMetric(peak, "peak-MiB")
+}
+
 func copyTree(b *testing.B, src, dst string) {
 	b.Helper()
 	err := filepath.WalkDir(src, func(path string, d os.DirEntry, err error) error {

@@ -235,13 +235,36 @@ func (c *Check) findingIn(ix *index.Index, o *index.Object, file, format string,
 }
 
 // fieldPath matches the first spec field path in a validation message
-// ("spec.phase: Unsupported value", "unknown field \"spec.template.spec.x\"").
-var fieldPath = regexp.MustCompile(`\bspec(\.[A-Za-z0-9_]+)*`)
+// ("spec.phase: Unsupported value", "unknown field \"spec.template.spec.x\"",
+// "spec.http[0].route[1].destination.host: ...").
+var fieldPath = regexp.MustCompile(`\bspec(\.[A-Za-z0-9_]+|\[[0-9]+\])*`)
 
-// messageField returns the map-key path of the first spec field a message
-// names, for FieldSource.
+// messageField returns the path of the first spec field a message names,
+// for FieldSource and FieldLine: map keys, and list indexes as numbers.
 func messageField(msg string) []string {
-	return strings.Split(fieldPath.FindString(msg), ".")
+	return pathOf(fieldPath.FindString(msg))
+}
+
+// pathOf splits a field path as the API server and Istio print it
+// ("spec.http[0].route[1]") into map keys and list indexes
+// ("spec", "http", "0", "route", "1").
+func pathOf(p string) []string {
+	var out []string
+	for _, part := range strings.Split(p, ".") {
+		name, rest, _ := strings.Cut(part, "[")
+		if name != "" {
+			out = append(out, name)
+		}
+		for rest != "" {
+			idx, after, ok := strings.Cut(rest, "]")
+			if !ok {
+				break
+			}
+			out = append(out, idx)
+			rest = strings.TrimPrefix(after, "[")
+		}
+	}
+	return out
 }
 
 // All returns every check, ordered by code.
@@ -270,9 +293,10 @@ func Ignored(o *index.Object, code string) bool {
 	return false
 }
 
-// findingAt is finding about the field at path (map keys) of o: it names
-// the file that sets the field (a patch, or the file that declares o) and
-// the line of the field there.
+// findingAt is finding about the field at path of o (map keys, and list
+// indexes as numbers: pathOf): it names the file that sets the field (a
+// patch, or the file that declares o) and the line of the field there, or
+// of the list element.
 func (c *Check) findingAt(ix *index.Index, o *index.Object, path []string, format string, args ...any) Finding {
 	var keys []string
 	for _, k := range path {

@@ -1,8 +1,6 @@
 package check
 
 import (
-	"strings"
-
 	apivalidation "k8s.io/apimachinery/pkg/api/validation"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	metavalidation "k8s.io/apimachinery/pkg/apis/meta/v1/validation"
@@ -67,6 +65,5 @@ func metaField(errs field.ErrorList) []string {
 	if len(errs) == 0 {
 		return []string{"metadata"}
 	}
-	p, _, _ := strings.Cut(errs[0].Field, "[")
-	return strings.Split(p, ".")
+	return pathOf(errs[0].Field)
 }

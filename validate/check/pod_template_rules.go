@@ -48,7 +48,7 @@ func podTemplateRules(ix *index.Index, _ *Env) []Finding {
 			path = field.NewPath("spec", "jobTemplate", "spec", "template", "spec")
 		}
 		if errs := podSpecErrors(&w.Template.Spec, path); len(errs) > 0 {
-			out = append(out, c.findingAtField(ix, w.Object, errs[0].Field, "%s", errs.ToAggregate().Error()))
+			out = append(out, c.findingAt(ix, w.Object, messageField(errs[0].Field), "%s", errs.ToAggregate().Error()))
 		}
 	}
 	return out

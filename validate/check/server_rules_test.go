@@ -16,29 +16,29 @@ import (
 // exact finding (or none for the *-valid.yaml fixtures). validate/apiserver's
 // TestOracle holds the same fixtures to a real kube-apiserver's verdict.
 func TestServerRules(t *testing.T) {
-	// line is the line of the field the message names first: the one to edit.
 	tests := map[string]struct {
-		code, message string
-		line          int
+		code    string
+		line    int // of the field the message names, or of its list element
+		message string
 	}{
 		"deployment-valid.yaml":       {},
 		"service-valid.yaml":          {},
 		"unknown-kind-valid.yaml":     {},
-		"pull-policy.yaml":            {"K8S007", `spec.template.spec.containers[0].imagePullPolicy: Unsupported value: "Sometimes": supported values: "Always", "IfNotPresent", "Never"`, 19},
-		"container-port.yaml":         {"K8S007", `spec.template.spec.containers[0].ports[0].containerPort: Invalid value: 80800: must be between 1 and 65535, inclusive`, 21},
-		"deployment-replicas.yaml":    {"K8S009", `spec.replicas: Invalid value: -1: must be greater than or equal to 0`, 7},
-		"deployment-strategy.yaml":    {"K8S009", `spec.strategy.type: Unsupported value: "Rolling": supported values: "Recreate", "RollingUpdate"`, 9},
-		"duplicate-container.yaml":    {"K8S007", `spec.template.spec.containers[1].name: Duplicate value: "app"`, 32},
-		"env-name.yaml":               {"K8S007", `spec.template.spec.containers[0].env[0].name: Invalid value: "MODE=fast": a valid environment variable name must consist only of printable ASCII characters other than '='`, 23},
-		"port-name.yaml":              {"K8S007", `[spec.template.spec.containers[0].ports[0].name: Invalid value: "http-alternative": must be no more than 15 characters, spec.template.spec.containers[0].readinessProbe.httpGet.port: Invalid value: "http-alternative": must be no more than 15 characters]`, 20},
-		"probe-handler.yaml":          {"K8S007", `spec.template.spec.containers[0].readinessProbe: Required value: must specify a handler type`, 25},
-		"restart-policy.yaml":         {"K8S009", `spec.template.spec.restartPolicy: Unsupported value: "Never": supported values: "Always"`, 16},
-		"rolling-update.yaml":         {"K8S009", "spec.strategy.rollingUpdate.maxUnavailable: Invalid value: \"0\": may not be 0 when `maxSurge` is 0", 11},
-		"service-duplicate-port.yaml": {"K8S008", `spec.ports[1]: Duplicate value: "{Protocol: TCP, Port: 80}"`, 13},
-		"service-protocol.yaml":       {"K8S008", `spec.ports[0].protocol: Unsupported value: "HTTP": supported values: "SCTP", "TCP", "UDP"`, 12},
-		"service-selector.yaml":       {"K8S008", `spec.selector: Invalid value: "web shop": a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyValue',  or 'my_value',  or '12345', regex used for validation is '(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')`, 7},
-		"service-unnamed-ports.yaml":  {"K8S008", `[spec.ports[0].name: Required value, spec.ports[1].name: Required value]`, 10},
-		"volume-mount.yaml":           {"K8S007", `spec.template.spec.containers[0].volumeMounts[0].name: Not found: "cahce"`, 30},
+		"pull-policy.yaml":            {"K8S007", 19, `spec.template.spec.containers[0].imagePullPolicy: Unsupported value: "Sometimes": supported values: "Always", "IfNotPresent", "Never"`},
+		"container-port.yaml":         {"K8S007", 21, `spec.template.spec.containers[0].ports[0].containerPort: Invalid value: 80800: must be between 1 and 65535, inclusive`},
+		"deployment-replicas.yaml":    {"K8S009", 7, `spec.replicas: Invalid value: -1: must be greater than or equal to 0`},
+		"deployment-strategy.yaml":    {"K8S009", 9, `spec.strategy.type: Unsupported value: "Rolling": supported values: "Recreate", "RollingUpdate"`},
+		"duplicate-container.yaml":    {"K8S007", 32, `spec.template.spec.containers[1].name: Duplicate value: "app"`},
+		"env-name.yaml":               {"K8S007", 23, `spec.template.spec.containers[0].env[0].name: Invalid value: "MODE=fast": a valid environment variable name must consist only of printable ASCII characters other than '='`},
+		"port-name.yaml":              {"K8S007", 20, `[spec.template.spec.containers[0].ports[0].name: Invalid value: "http-alternative": must be no more than 15 characters, spec.template.spec.containers[0].readinessProbe.httpGet.port: Invalid value: "http-alternative": must be no more than 15 characters]`},
+		"probe-handler.yaml":          {"K8S007", 25, `spec.template.spec.containers[0].readinessProbe: Required value: must specify a handler type`},
+		"restart-policy.yaml":         {"K8S009", 16, `spec.template.spec.restartPolicy: Unsupported value: "Never": supported values: "Always"`},
+		"rolling-update.yaml":         {"K8S009", 11, "spec.strategy.rollingUpdate.maxUnavailable: Invalid value: \"0\": may not be 0 when `maxSurge` is 0"},
+		"service-duplicate-port.yaml": {"K8S008", 13, `spec.ports[1]: Duplicate value: "{Protocol: TCP, Port: 80}"`},
+		"service-protocol.yaml":       {"K8S008", 12, `spec.ports[0].protocol: Unsupported value: "HTTP": supported values: "SCTP", "TCP", "UDP"`},
+		"service-selector.yaml":       {"K8S008", 7, `spec.selector: Invalid value: "web shop": a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyValue',  or 'my_value',  or '12345', regex used for validation is '(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')`},
+		"service-unnamed-ports.yaml":  {"K8S008", 10, `[spec.ports[0].name: Required value, spec.ports[1].name: Required value]`},
+		"volume-mount.yaml":           {"K8S007", 30, `spec.template.spec.containers[0].volumeMounts[0].name: Not found: "cahce"`},
 	}
 	files, err := filepath.Glob("testdata/server-rules/*.yaml")
 	if err != nil || len(files) == 0 {

@@ -50,7 +50,7 @@ func serviceRules(ix *index.Index, _ *Env) []Finding {
 			continue // K8S001 reports what does not decode
 		}
 		if errs := serviceErrors(&svc.Spec); len(errs) > 0 {
-			out = append(out, c.findingAtField(ix, o, errs[0].Field, "%s", errs.ToAggregate().Error()))
+			out = append(out, c.findingAt(ix, o, messageField(errs[0].Field), "%s", errs.ToAggregate().Error()))
 		}
 	}
 	return out

@@ -54,7 +54,7 @@ func workloadRules(ix *index.Index, _ *Env) []Finding {
 			errs = append(errs, deploymentErrors(w.Object, spec)...)
 		}
 		if len(errs) > 0 {
-			out = append(out, c.findingAtField(ix, w.Object, errs[0].Field, "%s", errs.ToAggregate().Error()))
+			out = append(out, c.findingAt(ix, w.Object, messageField(errs[0].Field), "%s", errs.ToAggregate().Error()))
 		}
 	}
 	return out

@@ -5,6 +5,7 @@ package index
 import (
 	"bytes"
 	"sort"
+	"strconv"
 	"strings"
 
 	yaml "go.yaml.in/yaml/v3"
@@ -189,6 +190,14 @@ func (ix *Index) FieldLine(file string, o *Object, path ...string) int {
 		cur := m
 		for _, key := range path {
 			next := (*yaml.Node)(nil)
+			if i, err := strconv.Atoi(key); err == nil { // a list element
+				if cur.Kind != yaml.SequenceNode || i < 0 || i >= len(cur.Content) {
+					break
+				}
+				cur = cur.Content[i]
+				line = cur.Line
+				continue
+			}
 			candidates := []*yaml.Node{cur}
 			if cur.Kind == yaml.SequenceNode { // the first element that has the key
 				candidates = cur.Content

@@ -56,25 +56,25 @@ func contains(list []string, s string) bool {
 }
 
 // superseded drops the findings another one already states: istiod's
-// webhook (IS002) refusing an object at the very place where the API
-// server's schema (IS001) refuses it first. One mistake, one finding.
+// webhook (IS002) refusing an object the API server's CRD schema (IS001)
+// refuses first. The API server validates an object against its schema
+// before it calls validating admission webhooks (k8s.io/apiserver
+// registry/generic/registry/store.go: Create runs rest.BeforeCreate, then
+// createValidation), so the webhook never sees it. One mistake, one finding.
 func superseded(in []check.Finding) []check.Finding {
-	type place struct {
-		file, resource, targets string
-		line                    int
+	type object struct{ resource, targets string }
+	of := func(f check.Finding) object {
+		return object{f.Resource, strings.Join(f.AllTargets(), ",")}
 	}
-	at := func(f check.Finding) place {
-		return place{f.File, f.Resource, strings.Join(f.AllTargets(), ","), f.Line}
-	}
-	schema := map[place]bool{}
+	schema := map[object]bool{}
 	for _, f := range in {
-		if f.Code == check.IstioSchema.Code {
-			schema[at(f)] = true
+		if f.Code == check.IstioSchema.Code && f.Resource != "" {
+			schema[of(f)] = true
 		}
 	}
 	out := in[:0]
 	for _, f := range in {
-		if f.Code == check.IstioWebhook.Code && schema[at(f)] {
+		if f.Code == check.IstioWebhook.Code && schema[of(f)] {
 			continue
 		}
 		out = append(out, f)

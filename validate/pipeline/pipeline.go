@@ -153,13 +153,33 @@ func RunTree(tree *render.Tree, opts Options) (*Result, error) {
 		if loadErr == nil {
 			env.GitOps, loadErr = gitops.New()
 		}
+		// A target that shares another's render (index.Share: a plain Flux
+		// entry point beside a plain Argo CD one of the same path) gets that
+		// target's findings: the checks read its resources and their
+		// sources, which are the same objects, and neither entry point has
+		// an option for the checks to look at. Shared renders arrive last.
+		byOrigin := map[*index.Index][]check.Finding{}
 		for ix := range rendered {
 			if loadErr != nil {
 				continue
 			}
-			for _, c := range checks {
-				findings = append(findings, c.Run(ix, env)...)
+			if origin := ix.Origin(); origin != ix {
+				if of, ok := byOrigin[origin]; ok {
+					for _, f := range of {
+						if f.Target == origin.Target.ID() {
+							f.Target = ix.Target.ID()
+						}
+						findings = append(findings, f)
+					}
+					continue
+				}
 			}
+			var own []check.Finding
+			for _, c := range checks {
+				own = append(own, c.Run(ix, env)...)
+			}
+			byOrigin[ix] = own
+			findings = append(findings, own...)
 		}
 	}()
 

@@ -133,6 +133,11 @@ func patchSets(data []byte, target *types.Selector, res *resource.Resource, fiel
 		}
 		var node any = m
 		for _, key := range field {
+			if _, err := strconv.Atoi(key); err == nil {
+				// A strategic merge patch merges lists by key, not by
+				// position: a patch of the list sets its elements.
+				break
+			}
 			mm, ok := node.(map[string]any)
 			if !ok {
 				node = nil
@@ -209,6 +214,13 @@ func pathOverlaps(pointer string, field []string) bool {
 		}
 		keys = append(keys, strings.ReplaceAll(strings.ReplaceAll(k, "~1", "/"), "~0", "~"))
 	}
+	var names []string // list indexes of field compare as the pointer's do: not at all
+	for _, k := range field {
+		if _, err := strconv.Atoi(k); err != nil {
+			names = append(names, k)
+		}
+	}
+	field = names
 	n := min(len(keys), len(field))
 	for i := 0; i < n; i++ {
 		if keys[i] != field[i] {
