@@ -150,6 +150,9 @@ func renderedImages(ix *index.Index) map[string]bool {
 	}
 	for _, o := range ix.Objects {
 		walk(o.Content)
+		// Kustomize's image transformer rewrites spec.url as a plain string
+		// (base/wasmplugin/kustomizeconfig.yaml), whatever else the spec
+		// holds: the generic form, not the typed one, is what it sees.
 		if o.Kind == "WasmPlugin" {
 			if u := str(o.Spec(), "url"); u != "" {
 				out[imageName(u)] = true

@@ -2,7 +2,11 @@ package check
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
+
+	extensions "istio.io/api/extensions/v1alpha1"
+	typev1beta1 "istio.io/api/type/v1beta1"
 
 	"meshops.dev/meshops/validate/index"
 	"meshops.dev/meshops/validate/mesh"
@@ -102,8 +106,9 @@ func init() {
 func injectionByAnnotation(ix *index.Index, env *Env) []Finding {
 	c := InjectionByAnnotation
 	var out []Finding
-	for _, o := range ix.Kind("WasmPlugin") {
-		_, matched, _, ok := selectedWorkloads(ix, env, o)
+	for _, p := range ix.WasmPlugins() {
+		o := p.Object
+		_, matched, _, ok := selectedWorkloads(ix, env, p)
 		if !ok {
 			continue
 		}
@@ -138,8 +143,9 @@ func pluginType(ix *index.Index, env *Env) []Finding {
 	c := PluginType
 	var out []Finding
 	ans, _ := env.Mesh.Answer(ix)
-	for _, o := range ix.Kind("WasmPlugin") {
-		network := strings.EqualFold(str(o.Spec(), "type"), "NETWORK")
+	for _, p := range ix.WasmPlugins() {
+		o := p.Object
+		network := p.Spec.GetType() == extensions.PluginType_NETWORK
 		where := ""
 		if ans != nil {
 			if p := ans.Plugins[pluginKey(o)]; p != nil && p.Network {
@@ -163,11 +169,12 @@ func pluginMatch(ix *index.Index, env *Env) []Finding {
 		return nil
 	}
 	var out []Finding
-	for _, o := range ix.Kind("WasmPlugin") {
-		if strings.EqualFold(str(o.Spec(), "type"), "NETWORK") || len(listOf(o.Spec(), "match")) == 0 {
+	for _, p := range ix.WasmPlugins() {
+		o := p.Object
+		if p.Spec.GetType() == extensions.PluginType_NETWORK || len(p.Spec.GetMatch()) == 0 {
 			continue // WP011; without match every listener is selected
 		}
-		_, matched, _, ok := selectedWorkloads(ix, env, o)
+		_, matched, _, ok := selectedWorkloads(ix, env, p)
 		if !ok {
 			continue
 		}
@@ -182,26 +189,26 @@ func pluginMatch(ix *index.Index, env *Env) []Finding {
 			}
 			out = append(out, c.findingAt(ix, o, []string{"spec", "match"},
 				"match %s selects none of the inbound traffic of %s (istiod's inbound HTTP filter chains: %s), so the plugin never sees the requests %s serves; match mode SERVER (or omit mode) and a port it serves, or drop match",
-				formatMatch(listOf(o.Spec(), "match")), w.String(), orNone(ports), w.String()))
+				formatMatch(p.Spec.GetMatch()), w.String(), orNone(ports), w.String()))
 		}
 	}
 	return out
 }
 
-func formatMatch(match []any) string {
+// formatMatch prints a WasmPlugin's match; a selector without mode
+// (UNDEFINED) selects client and server traffic alike, as istiod reads it.
+func formatMatch(match []*extensions.WasmPlugin_TrafficSelector) string {
 	var parts []string
 	for _, m := range match {
-		mm, _ := m.(map[string]any)
-		mode := str(mm, "mode")
-		if mode == "" {
-			mode = "CLIENT_AND_SERVER"
+		mode := m.GetMode()
+		if mode == typev1beta1.WorkloadMode_UNDEFINED {
+			mode = typev1beta1.WorkloadMode_CLIENT_AND_SERVER
 		}
 		var ports []string
-		for _, p := range listOf(mm, "ports") {
-			pm, _ := p.(map[string]any)
-			ports = append(ports, fmt.Sprint(pm["number"]))
+		for _, p := range m.GetPorts() {
+			ports = append(ports, strconv.FormatUint(uint64(p.GetNumber()), 10))
 		}
-		s := "{mode: " + mode
+		s := "{mode: " + mode.String()
 		if len(ports) > 0 {
 			s += ", ports: [" + strings.Join(ports, ", ") + "]"
 		}

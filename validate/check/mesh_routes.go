@@ -2,7 +2,10 @@ package check
 
 import (
 	"fmt"
+	"slices"
 	"strings"
+
+	networking "istio.io/api/networking/v1alpha3"
 
 	"meshops.dev/meshops/validate/index"
 	"meshops.dev/meshops/validate/mesh"
@@ -111,11 +114,9 @@ func routeSubset(ix *index.Index, env *Env) []Finding {
 
 // routeOwner finds a VirtualService that routes r's host.
 func routeOwner(ix *index.Index, r *mesh.Route) *index.Object {
-	for _, vs := range ix.Kind("VirtualService") {
-		for _, h := range listOf(vs.Spec(), "hosts") {
-			if h == r.Host {
-				return vs
-			}
+	for _, vs := range ix.VirtualServices() {
+		if slices.Contains(vs.Spec.GetHosts(), r.Host) {
+			return vs.Object
 		}
 	}
 	return nil
@@ -200,11 +201,8 @@ func gatewaySelector(ix *index.Index, env *Env) []Finding {
 	}
 	p := env.Mesh.Platform()
 	var out []Finding
-	for _, o := range ix.Kind("Gateway") {
-		if o.Group != "networking.istio.io" {
-			continue
-		}
-		sel := stringMap(mapOf(o.Spec(), "selector"))
+	for _, gw := range ix.Gateways() {
+		o, sel := gw.Object, gw.Spec.GetSelector()
 		if len(p.GatewaysSelected(sel)) > 0 {
 			continue
 		}
@@ -260,11 +258,9 @@ func pilotFailed(ix *index.Index, env *Env) []Finding {
 // hostNamedElsewhere reports whether a VirtualService names host, or more
 // than one Gateway server of the gateway lists it: another check owns the cause.
 func hostNamedElsewhere(ix *index.Index, gw *mesh.Gateway, host string) bool {
-	for _, vs := range ix.Kind("VirtualService") {
-		for _, h := range listOf(vs.Spec(), "hosts") {
-			if h == host {
-				return true
-			}
+	for _, vs := range ix.VirtualServices() {
+		if slices.Contains(vs.Spec.GetHosts(), host) {
+			return true
 		}
 	}
 	n := 0
@@ -285,21 +281,22 @@ func hostNamedElsewhere(ix *index.Index, gw *mesh.Gateway, host string) bool {
 // report: some VirtualService binds gw (else RT001 or RT006 names the cause)
 // and every host those VirtualServices name is one gw serves (else RT002 does).
 func rt009Owns(ix *index.Index, gw *index.Object) bool {
+	spec, ok := index.IstioSpec[*networking.Gateway](gw)
+	if !ok {
+		return false // IS001/IS002 report the Gateway
+	}
 	bound := false
-	for _, vs := range ix.Kind("VirtualService") {
-		for _, ref := range virtualServiceGateways(vs) {
+	for _, vs := range ix.VirtualServices() {
+		for _, ref := range virtualServiceGateways(vs.Spec) {
 			ns, name := gatewayRef(vs.Namespace, ref)
 			if ns != gw.Namespace || name != gw.Name {
 				continue
 			}
 			bound = true
-			for _, h := range listOf(vs.Spec(), "hosts") {
-				host, _ := h.(string)
+			for _, host := range vs.Spec.GetHosts() {
 				served := false
-				for _, srv := range listOf(gw.Spec(), "servers") {
-					sm, _ := srv.(map[string]any)
-					for _, gh := range listOf(sm, "hosts") {
-						g, _ := gh.(string)
+				for _, srv := range spec.GetServers() {
+					for _, g := range srv.GetHosts() {
 						if _, n, ok := strings.Cut(g, "/"); ok {
 							g = n
 						}

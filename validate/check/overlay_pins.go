@@ -78,10 +78,10 @@ func overlayPinsBaseImages(ix *index.Index, env *Env) []Finding {
 			}
 		}
 	}
-	for _, o := range ix.Kind("WasmPlugin") {
+	for _, p := range ix.WasmPlugins() {
 		// An oci:// entry without newName mangles the url: the finding above names the cause.
-		if url := str(o.Spec(), "url"); fromBase(o) && len(noNewName) == 0 && strings.HasPrefix(url, "oci://") && !pinned[imageName(url)] {
-			report(o, "plugin url", url)
+		if url := p.Spec.GetUrl(); fromBase(p.Object) && len(noNewName) == 0 && strings.HasPrefix(url, "oci://") && !pinned[imageName(url)] {
+			report(p.Object, "plugin url", url)
 		}
 	}
 	return out

@@ -1,7 +1,7 @@
 package check
 
 import (
-	"encoding/json"
+	"istio.io/istio/pkg/util/protomarshal"
 
 	"meshops.dev/meshops/plugin/config"
 	"meshops.dev/meshops/validate/index"
@@ -23,12 +23,15 @@ func init() { PluginConfig.Target = pluginConfig }
 func pluginConfig(ix *index.Index, _ *Env) []Finding {
 	c := PluginConfig
 	var out []Finding
-	for _, o := range ix.Kind("WasmPlugin") {
-		raw, ok := o.Spec()["pluginConfig"]
-		if !ok {
-			continue
+	for _, p := range ix.WasmPlugins() {
+		o, pc := p.Object, p.Spec.GetPluginConfig()
+		if len(pc.GetFields()) == 0 {
+			continue // istiod hands the plugin no configuration: it runs with config.Default()
 		}
-		data, err := json.Marshal(raw)
+		// What istiod hands the plugin (TrafficExtensionWrapper.buildWasmConfig
+		// in pilot/pkg/model/extensions.go): protomarshal.ToJSON of the Struct.
+		js, err := protomarshal.ToJSON(pc)
+		data := []byte(js)
 		if err != nil {
 			out = append(out, c.findingAt(ix, o, []string{"spec", "pluginConfig"}, "pluginConfig cannot be encoded as JSON: %v", err))
 			continue

@@ -43,8 +43,8 @@ func pluginDigest(repo *Repo, _ *Env) []Finding {
 		done[dir] = true
 		by := synced[dir]
 		sort.Strings(by)
-		for _, o := range ix.Kind("WasmPlugin") {
-			url := str(o.Spec(), "url")
+		for _, p := range ix.WasmPlugins() {
+			o, url := p.Object, p.Spec.GetUrl()
 			if !strings.HasPrefix(url, "oci://") || strings.Contains(url, "@sha256:") {
 				continue
 			}

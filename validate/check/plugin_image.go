@@ -82,9 +82,9 @@ func pluginImageCode(code string) func(*index.Index, *Env) []Finding {
 func pluginImage(ix *index.Index, _ *Env) []Finding {
 	c := PluginImage
 	var out []Finding
-	for _, o := range ix.Kind("WasmPlugin") {
-		spec := o.Spec()
-		raw := str(spec, "url")
+	for _, p := range ix.WasmPlugins() {
+		o, spec := p.Object, p.Spec
+		raw := spec.GetUrl()
 		if raw == "" {
 			continue // required field: the schema check reports it
 		}
@@ -102,12 +102,12 @@ func pluginImage(ix *index.Index, _ *Env) []Finding {
 			if file == "" {
 				file = ix.FieldSource(o, "spec", "url")
 			}
-			out = append(out, checkOCIURL(ix, o, file, raw, str(spec, "sha256"))...)
+			out = append(out, checkOCIURL(ix, o, file, raw, spec.GetSha256())...)
 		case "http", "https", "file":
 		default:
 			out = append(out, c.findingAt(ix, o, []string{"spec", "url"}, "url %q has no oci://, http(s):// or file:// scheme: Istio misreads a registry host with a port as a scheme; write oci://%s", raw, strings.TrimPrefix(raw, scheme+"://")))
 		}
-		if secret := str(spec, "imagePullSecret"); secret != "" {
+		if secret := spec.GetImagePullSecret(); secret != "" {
 			out = append(out, checkPullSecret(ix, o, secret)...)
 		}
 	}

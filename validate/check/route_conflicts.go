@@ -1,8 +1,11 @@
 package check
 
 import (
+	"slices"
 	"sort"
 	"strings"
+
+	networking "istio.io/api/networking/v1alpha3"
 
 	"meshops.dev/meshops/validate/index"
 )
@@ -26,16 +29,15 @@ type meshHostKey struct{ scope, fqdn string }
 func routeConflicts(ix *index.Index, _ *Env) []Finding {
 	c := RouteConflicts
 	claims := map[meshHostKey][]*index.Object{}
-	for _, vs := range ix.Kind("VirtualService") {
-		if !boundToMesh(vs) {
+	for _, vs := range ix.VirtualServices() {
+		if !boundToMesh(vs.Spec) {
 			continue
 		}
 		for _, scope := range exportScopes(vs) {
-			for _, h := range listOf(vs.Spec(), "hosts") {
-				host, _ := h.(string)
+			for _, host := range vs.Spec.GetHosts() {
 				k := meshHostKey{scope, meshFQDN(host, vs.Namespace)}
-				if !containsObject(claims[k], vs) {
-					claims[k] = append(claims[k], vs)
+				if !containsObject(claims[k], vs.Object) {
+					claims[k] = append(claims[k], vs.Object)
 				}
 			}
 		}
@@ -77,29 +79,20 @@ func routeConflicts(ix *index.Index, _ *Env) []Finding {
 
 // boundToMesh reports whether a VirtualService applies to sidecars: it names
 // no gateway (the default is "mesh") or names "mesh".
-func boundToMesh(vs *index.Object) bool {
-	gws := listOf(vs.Spec(), "gateways")
-	if len(gws) == 0 {
-		return true
-	}
-	for _, g := range gws {
-		if s, _ := g.(string); s == "mesh" {
-			return true
-		}
-	}
-	return false
+func boundToMesh(vs *networking.VirtualService) bool {
+	gws := vs.GetGateways()
+	return len(gws) == 0 || slices.Contains(gws, "mesh")
 }
 
 // exportScopes returns the namespaces a VirtualService is exported to, "*"
 // for all (no exportTo, or one that lists "*"); "." is its own namespace.
-func exportScopes(vs *index.Object) []string {
-	list := listOf(vs.Spec(), "exportTo")
+func exportScopes(vs virtualService) []string {
+	list := vs.Spec.GetExportTo()
 	if len(list) == 0 {
 		return []string{"*"}
 	}
 	var out []string
-	for _, e := range list {
-		s, _ := e.(string)
+	for _, s := range list {
 		switch s {
 		case "*":
 			return []string{"*"}

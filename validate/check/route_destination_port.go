@@ -20,27 +20,32 @@ var RouteDestinationPort = &Check{
 func routeDestinationPort(ix *index.Index, _ *Env) []Finding {
 	c := RouteDestinationPort
 	var out []Finding
-	for _, vs := range ix.Kind("VirtualService") {
-		for _, d := range destinations(vs) {
+	for _, vs := range ix.VirtualServices() {
+		for _, d := range destinations(vs.Spec) {
+			if d.set && d.port == 0 {
+				continue // istiod refuses port 0 (validatePortSelector): IS002 reports it
+			}
 			svc, _ := serviceFor(ix, vs.Namespace, d.host)
 			if svc == nil {
 				continue
 			}
-			var ports []string
+			s, ok := decodeService(svc)
+			if !ok {
+				continue // K8S001 reports it
+			}
+			var listed []string
 			found := false
-			for _, p := range listOf(svc.Spec(), "ports") {
-				port, _ := p.(map[string]any)
-				n, _ := number(port["port"])
-				ports = append(ports, strconv.FormatInt(n, 10))
-				if d.set && n == d.port {
+			for _, p := range s.Spec.Ports {
+				listed = append(listed, strconv.FormatInt(int64(p.Port), 10))
+				if d.set && uint32(p.Port) == d.port {
 					found = true
 				}
 			}
 			switch {
 			case d.set && !found:
-				out = append(out, c.findingAt(ix, vs, []string{"spec", strings.SplitN(d.path, "[", 2)[0]}, "%s destination port %d is not a port of %s (it has %s)", d.path, d.port, svc.String(), strings.Join(ports, ", ")))
-			case !d.set && len(ports) > 1:
-				out = append(out, c.findingAt(ix, vs, []string{"spec", strings.SplitN(d.path, "[", 2)[0]}, "%s destination %s has ports %s: set destination.port.number", d.path, svc.String(), strings.Join(ports, ", ")))
+				out = append(out, c.findingAt(ix, vs.Object, []string{"spec", strings.SplitN(d.path, "[", 2)[0]}, "%s destination port %d is not a port of %s (it has %s)", d.path, d.port, svc.String(), strings.Join(listed, ", ")))
+			case !d.set && len(listed) > 1:
+				out = append(out, c.findingAt(ix, vs.Object, []string{"spec", strings.SplitN(d.path, "[", 2)[0]}, "%s destination %s has ports %s: set destination.port.number", d.path, svc.String(), strings.Join(listed, ", ")))
 			}
 		}
 	}

@@ -19,16 +19,16 @@ var RouteDestinations = &Check{
 func routeDestinations(ix *index.Index, _ *Env) []Finding {
 	c := RouteDestinations
 	var out []Finding
-	for _, vs := range ix.Kind("VirtualService") {
-		for _, d := range destinations(vs) {
+	for _, vs := range ix.VirtualServices() {
+		for _, d := range destinations(vs.Spec) {
 			svc, isService := serviceFor(ix, vs.Namespace, d.host)
 			if svc != nil || serviceEntryFor(ix, d.host) != nil {
 				continue
 			}
 			if isService || !strings.Contains(d.host, ".") || strings.Count(d.host, ".") == 1 {
-				out = append(out, c.findingAt(ix, vs, []string{"spec", strings.SplitN(d.path, "[", 2)[0]}, "%s destination host %q is no Service in this overlay: check the name and namespace (short names resolve in namespace %s)", d.path, d.host, vs.Namespace))
+				out = append(out, c.findingAt(ix, vs.Object, []string{"spec", strings.SplitN(d.path, "[", 2)[0]}, "%s destination host %q is no Service in this overlay: check the name and namespace (short names resolve in namespace %s)", d.path, d.host, vs.Namespace))
 			} else {
-				out = append(out, c.findingAt(ix, vs, []string{"spec", strings.SplitN(d.path, "[", 2)[0]}, "%s destination host %q is neither a Service nor a ServiceEntry host in this overlay: add a ServiceEntry for the external host", d.path, d.host))
+				out = append(out, c.findingAt(ix, vs.Object, []string{"spec", strings.SplitN(d.path, "[", 2)[0]}, "%s destination host %q is neither a Service nor a ServiceEntry host in this overlay: add a ServiceEntry for the external host", d.path, d.host))
 			}
 		}
 	}

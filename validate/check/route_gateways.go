@@ -19,11 +19,11 @@ func init() { RouteGateways.Target = routeGateways }
 func routeGateways(ix *index.Index, _ *Env) []Finding {
 	c := RouteGateways
 	var out []Finding
-	for _, vs := range ix.Kind("VirtualService") {
-		for _, ref := range virtualServiceGateways(vs) {
+	for _, vs := range ix.VirtualServices() {
+		for _, ref := range virtualServiceGateways(vs.Spec) {
 			ns, name := gatewayRef(vs.Namespace, ref)
 			if ix.Get("Gateway", ns, name) == nil {
-				out = append(out, c.findingAt(ix, vs, []string{"spec", "gateways"}, "gateway %q resolves to Gateway %s/%s, which this overlay does not render: fix the name or deploy the Gateway", ref, ns, name))
+				out = append(out, c.findingAt(ix, vs.Object, []string{"spec", "gateways"}, "gateway %q resolves to Gateway %s/%s, which this overlay does not render: fix the name or deploy the Gateway", ref, ns, name))
 			}
 		}
 	}

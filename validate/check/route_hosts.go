@@ -3,7 +3,10 @@ package check
 import (
 	"strings"
 
+	networking "istio.io/api/networking/v1alpha3"
+
 	"meshops.dev/meshops/validate/index"
+	"meshops.dev/meshops/validate/istio"
 )
 
 // RouteHosts catches a VirtualService host its Gateway does not serve.
@@ -19,13 +22,15 @@ var RouteHosts = &Check{
 func init() { RouteHosts.Target = routeHosts }
 
 // gatewayHosts lists the hosts of a Gateway's servers visible to namespace
-// ns ("ns/host", "./host" and "*/host" forms).
-func gatewayHosts(gw *index.Object, ns string) []string {
-	var out []string
-	for _, s := range listOf(gw.Spec(), "servers") {
-		server, _ := s.(map[string]any)
-		for _, h := range listOf(server, "hosts") {
-			host, _ := h.(string)
+// ns ("ns/host", "./host" and "*/host" forms), and whether istiod refuses
+// any of the Gateway's hosts (IS002 names it).
+func gatewayHosts(gw gateway, ns string) (hosts []string, invalid bool) {
+	for _, server := range gw.Spec.GetServers() {
+		for _, host := range server.GetHosts() {
+			if istio.GatewayHostError(host) != nil {
+				invalid = true
+				continue
+			}
 			if i := strings.IndexByte(host, '/'); i >= 0 {
 				scope := host[:i]
 				if scope != "*" && !(scope == "." && ns == gw.Namespace) && scope != ns {
@@ -33,41 +38,57 @@ func gatewayHosts(gw *index.Object, ns string) []string {
 				}
 				host = host[i+1:]
 			}
-			out = append(out, host)
+			hosts = append(hosts, host)
 		}
 	}
-	return out
+	return hosts, invalid
 }
 
+// routeHosts reports the hosts of a VirtualService that none of its
+// gateways serves. It stays quiet where istiod's webhook refuses a host
+// (IS002 reports it: one mistake, one finding): a VirtualService host it
+// refuses, and every host of a VirtualService bound to a Gateway with a
+// host it refuses, or to one that does not decode (IS001/IS002), since the
+// refused host may be the one meant to serve it.
 func routeHosts(ix *index.Index, _ *Env) []Finding {
 	c := RouteHosts
 	var out []Finding
-	for _, vs := range ix.Kind("VirtualService") {
-		var gateways []*index.Object
-		for _, ref := range virtualServiceGateways(vs) {
+	for _, vs := range ix.VirtualServices() {
+		var gateways []gateway
+		undecided := false
+		for _, ref := range virtualServiceGateways(vs.Spec) {
 			ns, name := gatewayRef(vs.Namespace, ref)
-			if gw := ix.Get("Gateway", ns, name); gw != nil {
-				gateways = append(gateways, gw)
+			o := ix.Get("Gateway", ns, name)
+			if o == nil {
+				continue // RT001
 			}
+			spec, ok := index.IstioSpec[*networking.Gateway](o)
+			if !ok {
+				undecided = true
+				continue
+			}
+			gateways = append(gateways, gateway{Object: o, Spec: spec})
 		}
-		if len(gateways) == 0 {
+		if len(gateways) == 0 || undecided {
 			continue
 		}
-		for _, h := range listOf(vs.Spec(), "hosts") {
-			host, _ := h.(string)
+		var offered []string
+		for _, gw := range gateways {
+			hosts, invalid := gatewayHosts(gw, vs.Namespace)
+			undecided = undecided || invalid
+			offered = append(offered, hosts...)
+		}
+		for _, host := range vs.Spec.GetHosts() {
 			served := false
-			var offered []string
-			for _, gw := range gateways {
-				for _, gh := range gatewayHosts(gw, vs.Namespace) {
-					offered = append(offered, gh)
-					if hostMatches(gh, host) {
-						served = true
-					}
+			for _, gh := range offered {
+				if hostMatches(gh, host) {
+					served = true
 				}
 			}
-			if !served {
-				out = append(out, c.findingAt(ix, vs, []string{"spec", "hosts"}, "host %q is not served by its gateways (they serve %s): make the VirtualService and Gateway hosts agree", host, strings.Join(offered, ", ")))
+			if served || undecided || istio.VirtualServiceHostError(vs.Spec, host) != nil {
+				continue
 			}
+			out = append(out, c.findingAt(ix, vs.Object, []string{"spec", "hosts"}, "host %q is not served by its gateways (they serve %s): make the VirtualService and Gateway hosts agree", host, strings.Join(offered, ", ")))
 		}
 	}
 	return out

@@ -32,8 +32,8 @@ func portProtocol(name string, appProtocol *string) string {
 func routeProtocol(ix *index.Index, _ *Env) []Finding {
 	c := RouteProtocol
 	var out []Finding
-	for _, vs := range ix.Kind("VirtualService") {
-		for _, d := range destinations(vs) {
+	for _, vs := range ix.VirtualServices() {
+		for _, d := range destinations(vs.Spec) {
 			if !strings.HasPrefix(d.path, "http[") {
 				continue
 			}
@@ -46,7 +46,7 @@ func routeProtocol(ix *index.Index, _ *Env) []Finding {
 				continue
 			}
 			for _, p := range svc.Spec.Ports {
-				if (!d.set && len(svc.Spec.Ports) == 1) || int64(p.Port) == d.port {
+				if (!d.set && len(svc.Spec.Ports) == 1) || d.set && uint32(p.Port) == d.port {
 					if proto := portProtocol(p.Name, p.AppProtocol); opaqueProtocols[proto] {
 						out = append(out, c.findingAt(ix, o, []string{"spec", "ports"}, "port %d (%q) is declared %s, but %s routes HTTP to it from %s: Istio treats it as opaque TCP, so the route and HTTP WasmPlugins never apply; name it http", p.Port, p.Name, proto, vs.String(), d.path))
 					}

@@ -4,8 +4,18 @@ import (
 	"strconv"
 	"strings"
 
+	networking "istio.io/api/networking/v1alpha3"
+
 	"meshops.dev/meshops/validate/index"
 )
+
+// virtualService is a VirtualService with its typed spec; one that does
+// not decode strictly has none, and the route checks skip it (IS001/IS002
+// report it).
+type virtualService = index.Typed[*networking.VirtualService]
+
+// gateway is a networking.istio.io Gateway with its typed spec.
+type gateway = index.Typed[*networking.Gateway]
 
 // gatewayRef resolves a VirtualService gateways entry ("name" or "ns/name")
 // to namespace and name.
@@ -18,11 +28,11 @@ func gatewayRef(vsNamespace, ref string) (ns, name string) {
 
 // virtualServiceGateways returns each gateways entry of a VirtualService
 // (spec.gateways and every http/tls/tcp match's gateways), "mesh" excluded.
-func virtualServiceGateways(o *index.Object) []string {
+func virtualServiceGateways(vs *networking.VirtualService) []string {
 	var out []string
-	for _, g := range listOf(o.Spec(), "gateways") {
-		if s, _ := g.(string); s != "" && s != "mesh" {
-			out = append(out, s)
+	for _, g := range vs.GetGateways() {
+		if g != "" && g != "mesh" {
+			out = append(out, g)
 		}
 	}
 	return out
@@ -45,10 +55,10 @@ func serviceFor(ix *index.Index, vsNamespace, host string) (*index.Object, bool)
 
 // serviceEntryFor returns a rendered ServiceEntry that declares host.
 func serviceEntryFor(ix *index.Index, host string) *index.Object {
-	for _, se := range ix.Kind("ServiceEntry") {
-		for _, h := range listOf(se.Spec(), "hosts") {
-			if s, _ := h.(string); hostMatches(s, host) {
-				return se
+	for _, se := range ix.ServiceEntries() {
+		for _, h := range se.Spec.GetHosts() {
+			if hostMatches(h, host) {
+				return se.Object
 			}
 		}
 	}
@@ -73,41 +83,35 @@ func hostMatches(pattern, host string) bool {
 type destination struct {
 	path string // "http[0].route[1]"
 	host string
-	port int64
-	set  bool // port.number is set
+	port uint32
+	set  bool // port is set
 }
 
-func destinations(o *index.Object) []destination {
+// destinations returns the route destinations of every http, tls and tcp
+// route, in that order.
+func destinations(vs *networking.VirtualService) []destination {
 	var out []destination
-	for _, kind := range []string{"http", "tls", "tcp"} {
-		for i, r := range listOf(o.Spec(), kind) {
-			route, _ := r.(map[string]any)
-			for j, d := range listOf(route, "route") {
-				dm, _ := d.(map[string]any) // `route: [null]` decodes to a nil entry
-				dest := mapOf(dm, "destination")
-				if dest == nil {
-					continue
-				}
-				dst := destination{path: kind + "[" + strconv.Itoa(i) + "].route[" + strconv.Itoa(j) + "]", host: str(dest, "host")}
-				if n, ok := number(mapOf(dest, "port")["number"]); ok {
-					dst.port, dst.set = n, true
-				}
-				out = append(out, dst)
-			}
+	add := func(kind string, i, j int, d *networking.Destination) {
+		if d == nil {
+			return
+		}
+		out = append(out, destination{path: kind + "[" + strconv.Itoa(i) + "].route[" + strconv.Itoa(j) + "]",
+			host: d.GetHost(), port: d.GetPort().GetNumber(), set: d.GetPort() != nil})
+	}
+	for i, r := range vs.GetHttp() {
+		for j, d := range r.GetRoute() {
+			add("http", i, j, d.GetDestination())
+		}
+	}
+	for i, r := range vs.GetTls() {
+		for j, d := range r.GetRoute() {
+			add("tls", i, j, d.GetDestination())
+		}
+	}
+	for i, r := range vs.GetTcp() {
+		for j, d := range r.GetRoute() {
+			add("tcp", i, j, d.GetDestination())
 		}
 	}
 	return out
-}
-
-// number reads a JSON number that may have been decoded as int64 or float64.
-func number(v any) (int64, bool) {
-	switch n := v.(type) {
-	case int64:
-		return n, true
-	case int:
-		return int64(n), true
-	case float64:
-		return int64(n), n == float64(int64(n))
-	}
-	return 0, false
 }

@@ -45,8 +45,9 @@ func sidecarField(ix *index.Index, w index.Workload, onNamespace bool) (*index.O
 func sidecarReach(ix *index.Index, env *Env) []Finding {
 	c := SidecarReach
 	var out []Finding
-	for _, o := range ix.Kind("WasmPlugin") {
-		_, matched, _, ok := selectedWorkloads(ix, env, o)
+	for _, p := range ix.WasmPlugins() {
+		o := p.Object
+		_, matched, _, ok := selectedWorkloads(ix, env, p)
 		if !ok {
 			continue
 		}

@@ -1,6 +1,8 @@
 package check
 
 import (
+	extensions "istio.io/api/extensions/v1alpha1"
+
 	"meshops.dev/meshops/validate/index"
 )
 
@@ -21,15 +23,18 @@ var WasmPluginReach = &Check{
 
 func init() { WasmPluginReach.Target = wasmPluginReach }
 
+// wasmPlugin is a WasmPlugin with its typed spec; one that does not decode
+// strictly has none, and the plugin checks skip it (IS001/IS002 report it).
+type wasmPlugin = index.Typed[*extensions.WasmPlugin]
+
 // selectedWorkloads returns the workloads a WasmPlugin's selector reaches and
 // the ones it could reach. ok is false when the plugin uses targetRefs.
-func selectedWorkloads(ix *index.Index, env *Env, o *index.Object) (selector map[string]string, matched, candidates []index.Workload, ok bool) {
-	spec := o.Spec()
-	if len(listOf(spec, "targetRefs")) > 0 || mapOf(spec, "targetRef") != nil {
+func selectedWorkloads(ix *index.Index, env *Env, p wasmPlugin) (selector map[string]string, matched, candidates []index.Workload, ok bool) {
+	if len(p.Spec.GetTargetRefs()) > 0 || p.Spec.GetTargetRef() != nil {
 		return nil, nil, nil, false
 	}
-	selector = stringMap(mapOf(mapOf(spec, "selector"), "matchLabels"))
-	ns := o.Namespace
+	selector = p.Spec.GetSelector().GetMatchLabels()
+	ns := p.Namespace
 	if ns == rootNamespace(env) {
 		ns = ""
 	}
@@ -46,8 +51,9 @@ func wasmPluginReach(ix *index.Index, env *Env) []Finding {
 	c := WasmPluginReach
 	var out []Finding
 	ans, _ := env.Mesh.Answer(ix)
-	for _, o := range ix.Kind("WasmPlugin") {
-		selector, matched, candidates, ok := selectedWorkloads(ix, env, o)
+	for _, p := range ix.WasmPlugins() {
+		o := p.Object
+		selector, matched, candidates, ok := selectedWorkloads(ix, env, p)
 		if !ok || len(matched) > 0 {
 			continue
 		}

@@ -28,21 +28,20 @@ var targetKinds = map[string]string{
 func wasmPluginTargeting(ix *index.Index, _ *Env) []Finding {
 	c := WasmPluginTargeting
 	var out []Finding
-	for _, o := range ix.Kind("WasmPlugin") {
-		spec := o.Spec()
-		refs := listOf(spec, "targetRefs")
-		if ref := mapOf(spec, "targetRef"); ref != nil {
-			refs = append(refs, ref)
+	for _, p := range ix.WasmPlugins() {
+		o := p.Object
+		refs := p.Spec.GetTargetRefs()
+		if ref := p.Spec.GetTargetRef(); ref != nil {
+			refs = append(refs[:len(refs):len(refs)], ref)
 		}
 		if len(refs) == 0 {
 			continue
 		}
-		if len(mapOf(spec, "selector")) > 0 {
+		if p.Spec.GetSelector() != nil { // set, as the CRD's rule has(self.selector) reads it
 			out = append(out, c.findingAt(ix, o, []string{"spec", "targetRefs"}, "sets both selector and targetRefs: keep selector for sidecars, or targetRefs for Gateway API gateways and waypoints"))
 		}
-		for i, r := range refs {
-			ref, _ := r.(map[string]any)
-			kind, group, name, ns := str(ref, "kind"), str(ref, "group"), str(ref, "name"), str(ref, "namespace")
+		for i, ref := range refs {
+			kind, group, name, ns := ref.GetKind(), ref.GetGroup(), ref.GetName(), ref.GetNamespace()
 			wantGroup, known := targetKinds[kind]
 			switch {
 			case !known || group != wantGroup:

@@ -31,6 +31,8 @@ type Object struct {
 	Source string
 	// Content is the object as a generic map (apiVersion, kind, metadata, spec...).
 	Content map[string]any
+
+	istio istioForm // the typed form of an Istio object, decoded once (istio.go)
 }
 
 // String names the object for messages: "WasmPlugin blog/blog-headers".

@@ -53,6 +53,28 @@ func (v *Validator) Schema(obj map[string]any) error { return v.schema.Validate(
 // strictly: unknown fields and bad enum values are errors, as they are for
 // the API server. It returns istiod's warnings and its error.
 func (v *Validator) Webhook(obj map[string]any) (warning, err error) {
+	d, err := Decode(obj)
+	if err != nil {
+		return nil, err
+	}
+	return d.Validate()
+}
+
+// Decoded is an Istio object decoded as istiod's webhook decodes it: its
+// spec is the istio.io/api struct of its group and kind
+// (*v1alpha3.VirtualService for networking.istio.io v1, v1beta1 and
+// v1alpha3 alike, whose v1 types are aliases of v1alpha3's).
+type Decoded struct {
+	Config *config.Config
+	schema resource.Schema
+}
+
+// Decode decodes obj, an Istio object as a generic map, the way IS002 does:
+// the group and kind pick the schema from istiod's collections (Pilot), and
+// the spec is decoded strictly (protomarshal.ApplyJSONStrict: unknown
+// fields and bad enum values are errors). An object it cannot decode has
+// no typed form; the error is the one IS002 reports.
+func Decode(obj map[string]any) (*Decoded, error) {
 	raw, err := json.Marshal(obj)
 	if err != nil {
 		return nil, err
@@ -70,7 +92,22 @@ func (v *Validator) Webhook(obj map[string]any) (warning, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("error decoding configuration: %v", err)
 	}
-	return s.ValidateConfig(*cfg)
+	return &Decoded{Config: cfg, schema: s}, nil
+}
+
+// Spec returns the decoded spec: a *v1alpha3.Gateway, a
+// *v1alpha1.WasmPlugin (extensions), and so on.
+func (d *Decoded) Spec() proto.Message {
+	m, _ := d.Config.Spec.(proto.Message)
+	return m
+}
+
+// Validate runs istiod's validation of the decoded object (the schema's
+// ValidateConfig: ValidateVirtualService, ValidateWasmPlugin...), returning
+// its warnings and its error. It validates a copy: the decoded spec is
+// shared by every check that reads it.
+func (d *Decoded) Validate() (warning, err error) {
+	return d.schema.ValidateConfig(d.Config.DeepCopy())
 }
 
 func strictFromJSON(s resource.Schema, js string) (config.Spec, error) {
