@@ -30,8 +30,15 @@ func fluxDependsOn(repo *Repo, _ *Env) []Finding {
 		}
 		return out
 	}
-	finding := func(e *render.EntryPoint, format string, args ...any) Finding {
-		return Finding{Code: c.Code, Severity: c.Severity, Target: e.ID(), File: e.File, Line: e.Line,
+	// finding is about e's dependsOn item i: its line, or e's when unknown.
+	finding := func(e *render.EntryPoint, i int, format string, args ...any) Finding {
+		line := e.Line
+		if repo.Tree != nil {
+			if data, err := repo.Tree.ReadFile(e.File); err == nil {
+				line = seqLine(data, e.Line, []string{"spec", "dependsOn"}, i)
+			}
+		}
+		return Finding{Code: c.Code, Severity: c.Severity, Target: e.ID(), File: e.File, Line: line,
 			Resource: "Kustomization " + e.Namespace + "/" + e.Name, Message: fmt.Sprintf(format, args...)}
 	}
 	var out []Finding
@@ -39,9 +46,9 @@ func fluxDependsOn(repo *Repo, _ *Env) []Finding {
 		if e.Engine != render.Flux || e.Flux == nil {
 			continue
 		}
-		for _, d := range deps(e) {
+		for i, d := range deps(e) {
 			if byKey[d] == nil && !(d.ns == "flux-system" && d.name == "flux-system") {
-				out = append(out, finding(e, "dependsOn names Kustomization %s/%s, which %s does not declare: Flux waits for it forever and applies nothing", d.ns, d.name, e.Cluster))
+				out = append(out, finding(e, i, "dependsOn names Kustomization %s/%s, which %s does not declare: Flux waits for it forever and applies nothing", d.ns, d.name, e.Cluster))
 			}
 		}
 	}
@@ -76,7 +83,18 @@ func fluxDependsOn(repo *Repo, _ *Env) []Finding {
 					id := strings.Join(names, " -> ")
 					if !reported[id] {
 						reported[id] = true
-						out = append(out, finding(byKey[d], "dependsOn cycle: %s: none of them is ever applied", id))
+						// At d's dependsOn item that names the next member.
+						next, item := d, 0
+						if start+1 < len(stack) {
+							next = stack[start+1]
+						}
+						for j, dd := range deps(byKey[d]) {
+							if dd == next {
+								item = j
+								break
+							}
+						}
+						out = append(out, finding(byKey[d], item, "dependsOn cycle: %s: none of them is ever applied", id))
 					}
 				}
 			}

@@ -45,6 +45,22 @@ func kubernetesSchema(ix *index.Index, _ *Env) []Finding {
 			// and removes it before applying, so the API server never sees it.
 			content = maps.Clone(content)
 			delete(content, "sops")
+			// It decrypts every ENC[...] value first: the API server sees
+			// the plaintext (base64 in a Secret's data), which the envelope
+			// hides, so an empty value stands in for it.
+			for _, field := range []string{"data", "binaryData"} {
+				m, ok := content[field].(map[string]any)
+				if !ok {
+					continue
+				}
+				m = maps.Clone(m)
+				for k, v := range m {
+					if s, ok := v.(string); ok && strings.HasPrefix(s, "ENC[") {
+						m[k] = ""
+					}
+				}
+				content[field] = m
+			}
 		}
 		raw, err := json.Marshal(content)
 		if err != nil {

@@ -93,8 +93,7 @@ func injectionByAnnotation(ix *index.Index, env *Env) []Finding {
 			if inj.Sidecar || !inj.AnnotationOnly {
 				continue
 			}
-			file := ix.FieldSource(w.Object, "spec", "template", "metadata", "annotations")
-			out = append(out, c.findingIn(ix, w.Object, file, "%s selects %s, which runs no Envoy sidecar, so the plugin never runs there: %s; %s",
+			out = append(out, c.findingAt(ix, w.Object, []string{"spec", "template", "metadata", "annotations", "sidecar.istio.io/inject"}, "%s selects %s, which runs no Envoy sidecar, so the plugin never runs there: %s; %s",
 				o.String(), w.String(), inj.Why, inj.Fix))
 		}
 	}
@@ -133,7 +132,7 @@ func pluginType(ix *index.Index, env *Env) []Finding {
 		if !network {
 			continue
 		}
-		out = append(out, c.findingIn(ix, o, ix.FieldSource(o, "spec", "type"),
+		out = append(out, c.findingAt(ix, o, []string{"spec", "type"},
 			"type: NETWORK runs the plugin as a TCP network filter%s, where Envoy never calls its HTTP callbacks, so it sets no header; set type: HTTP or drop the field", where))
 	}
 	return out
@@ -164,7 +163,7 @@ func pluginMatch(ix *index.Index, env *Env) []Finding {
 			for _, ch := range mw.Chains {
 				ports = append(ports, ch.Name)
 			}
-			out = append(out, c.findingIn(ix, o, ix.FieldSource(o, "spec", "match"),
+			out = append(out, c.findingAt(ix, o, []string{"spec", "match"},
 				"match %s selects none of the inbound traffic of %s (istiod's inbound HTTP filter chains: %s), so the plugin never sees the requests %s serves; match mode SERVER (or omit mode) and a port it serves, or drop match",
 				formatMatch(p.Spec.GetMatch()), w.String(), orNone(ports), w.String()))
 		}

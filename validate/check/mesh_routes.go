@@ -72,7 +72,7 @@ func routeSubset(ix *index.Index, env *Env) []Finding {
 		if o == nil {
 			continue
 		}
-		out = append(out, c.findingIn(ix, o, ix.FieldSource(o, "spec", "http"),
+		out = append(out, c.findingAt(ix, o, []string{"spec", "http", "route", "destination", "subset"},
 			"a request to %s%s through %s is routed to subset %q of %s (port %s), which no DestinationRule defines: istiod pushes no cluster %s and Envoy answers 503; define the subset in a DestinationRule for %s or drop subset from the route",
 			r.Host, r.Path, gr.gw.Name, r.Subset, host, port, r.Cluster, host))
 	}
@@ -113,10 +113,10 @@ func routeReach(ix *index.Index, env *Env) []Finding {
 				if o == nil || !rt009Owns(ix, o) {
 					continue
 				}
-				out = append(out, c.findingIn(ix, o, ix.FieldSource(o, "spec", "servers"), "%s; bind a VirtualService for host %s to Gateway %s, or drop the host from the Gateway", msg, r.Host, o.Name))
+				out = append(out, c.findingAt(ix, o, []string{"spec", "servers", "hosts"}, "%s; bind a VirtualService for host %s to Gateway %s, or drop the host from the Gateway", msg, r.Host, o.Name))
 				continue
 			}
-			out = append(out, c.findingIn(ix, o, ix.FieldSource(o, "spec", "http"), "%s; make a route of %s match it", msg, o.String()))
+			out = append(out, c.findingAt(ix, o, []string{"spec", "http"}, "%s; make a route of %s match it", msg, o.String()))
 		case false && r.Cluster != "" && !r.ClusterMissing && len(r.Endpoints) == 0:
 			// Disabled: a Service without endpoints is WL001/WL002's finding, at the Service.
 			_, _, host, port := splitCluster(r.Cluster)
@@ -190,7 +190,7 @@ func gatewaySelector(ix *index.Index, env *Env) []Finding {
 		if p.File != "" {
 			from = p.File
 		}
-		out = append(out, c.findingIn(ix, o, ix.FieldSource(o, "spec", "selector"),
+		out = append(out, c.findingAt(ix, o, []string{"spec", "selector"},
 			"selector {%s} matches no ingress gateway the clusters run: %s declares %s; no Envoy serves this Gateway's hosts. Fix the selector, or declare the gateway in %s",
 			formatLabels(sel), from, orNone(have), mesh.PlatformFile))
 	}
@@ -210,8 +210,16 @@ func pilotFailed(ix *index.Index, env *Env) []Finding {
 			break
 		}
 	}
-	return []Finding{{Code: c.Code, Severity: c.Severity, Target: ix.Target.Dir, File: file,
-		Message: oneLine(fmt.Sprintf("istiod's code (%s) could not build this target's configuration, so the WasmPlugin and route answers are missing: %v", mesh.Describe(), err))}}
+	f := Finding{Code: c.Code, Severity: c.Severity, Target: ix.Target.Dir, File: file,
+		Message: oneLine(fmt.Sprintf("istiod's code (%s) could not build this target's configuration, so the WasmPlugin and route answers are missing: %v", mesh.Describe(), err))}
+	if first, second := declaredTwice(ix); second != nil {
+		f = c.finding(ix, second, "%s is declared twice, as %s/%s and as %s/%s: the API server and istiod keep one object per group, kind, namespace and name, so one declaration silently replaces the other; keep one. %s",
+			second.String(), first.Group, first.Version, second.Group, second.Version, f.Message)
+		if line := versionLine(env.Tree, second.Source, second); line > 0 {
+			f.Line = line
+		}
+	}
+	return []Finding{f}
 }
 
 // hostNamedElsewhere reports whether a VirtualService names host, or more

@@ -16,11 +16,30 @@ import (
 	yaml "go.yaml.in/yaml/v3"
 )
 
-// Edit replaces Old with New in File; Old must occur exactly once.
+// Edit replaces Old with New in File; Old must occur exactly once. An edit
+// with an empty Old creates File, which must not exist yet, with New.
 type Edit struct {
 	File string `yaml:"file"`
 	Old  string `yaml:"old"`
 	New  string `yaml:"new"`
+	// Fill, when set, makes data too large to write in the corpus: every
+	// Fill.Mark in New stands for Fill.Text repeated Fill.Times times.
+	Fill *Fill `yaml:"fill,omitempty"`
+}
+
+// Fill is a run of repeated text an edit's New holds at Mark.
+type Fill struct {
+	Mark  string `yaml:"mark"`
+	Text  string `yaml:"text"`
+	Times int    `yaml:"times"`
+}
+
+// text returns e.New with its fill expanded.
+func (e Edit) text() string {
+	if e.Fill == nil {
+		return e.New
+	}
+	return strings.ReplaceAll(e.New, e.Fill.Mark, strings.Repeat(e.Fill.Text, e.Fill.Times))
 }
 
 // Want is one expected finding: its code, the file and line to edit, the
@@ -36,11 +55,14 @@ type Want struct {
 }
 
 // Variant is one broken repository: the fixture with Edits applied, and the
-// exact set of findings it must produce.
+// exact set of findings it must produce. A variant that is a legitimate use
+// some checks must accept (a near miss) names them in Passes; none of them
+// may be in Want.
 type Variant struct {
-	Name  string `yaml:"name"`
-	Edits []Edit `yaml:"edits"`
-	Want  []Want `yaml:"want"`
+	Name   string   `yaml:"name"`
+	Edits  []Edit   `yaml:"edits"`
+	Want   []Want   `yaml:"want"`
+	Passes []string `yaml:"passes,omitempty"`
 }
 
 //go:embed variants.yaml
@@ -72,13 +94,25 @@ func parse(data []byte) ([]Variant, error) {
 		}
 		seen[v.Name] = true
 		for j, e := range v.Edits {
-			if e.File == "" || e.Old == "" {
-				return nil, fmt.Errorf("variants.yaml: variant %q, edit %d: file and old are required", v.Name, j+1)
+			switch {
+			case e.File == "":
+				return nil, fmt.Errorf("variants.yaml: variant %q, edit %d: file is required", v.Name, j+1)
+			case e.Old == "" && e.New == "":
+				return nil, fmt.Errorf("variants.yaml: variant %q, edit %d: old or new is required", v.Name, j+1)
+			case e.Fill != nil && (e.Fill.Mark == "" || e.Fill.Times <= 0 || !strings.Contains(e.New, e.Fill.Mark)):
+				return nil, fmt.Errorf("variants.yaml: variant %q, edit %d: fill needs a mark that new contains and times > 0", v.Name, j+1)
 			}
 		}
+		wanted := map[string]bool{}
 		for j, w := range v.Want {
 			if w.Code == "" || w.File == "" || len(w.Targets) == 0 {
 				return nil, fmt.Errorf("variants.yaml: variant %q, want %d: code, file and targets are required", v.Name, j+1)
+			}
+			wanted[w.Code] = true
+		}
+		for _, code := range v.Passes {
+			if wanted[code] {
+				return nil, fmt.Errorf("variants.yaml: variant %q both wants and passes %s", v.Name, code)
 			}
 		}
 	}
@@ -87,17 +121,25 @@ func parse(data []byte) ([]Variant, error) {
 
 // Apply makes v's edits to files (repository-relative path -> content) in
 // place. An edit whose old string does not occur exactly once in its file,
-// or whose file is missing, is an error naming the variant, file and edit.
+// whose file is missing, or that creates a file that exists, is an error
+// naming the variant, file and edit.
 func (v Variant) Apply(files map[string][]byte) error {
 	for i, e := range v.Edits {
 		data, ok := files[e.File]
+		if e.Old == "" {
+			if ok {
+				return fmt.Errorf("variant %q, edit %d: %s exists; an edit without old creates a file", v.Name, i+1, e.File)
+			}
+			files[e.File] = []byte(e.text())
+			continue
+		}
 		if !ok {
 			return fmt.Errorf("variant %q, edit %d: %s is not a file of the fixture", v.Name, i+1, e.File)
 		}
 		if n := strings.Count(string(data), e.Old); n != 1 {
 			return fmt.Errorf("variant %q, edit %d: %s contains %q %d times, want exactly once", v.Name, i+1, e.File, e.Old, n)
 		}
-		files[e.File] = []byte(strings.Replace(string(data), e.Old, e.New, 1))
+		files[e.File] = []byte(strings.Replace(string(data), e.Old, e.text(), 1))
 	}
 	return nil
 }
