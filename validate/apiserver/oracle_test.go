@@ -99,6 +99,7 @@ func (o *oracle) judge(t *testing.T, tree *render.Tree) map[objectKey]*judgement
 				// kustomize-controller decrypts a SOPS Secret and drops its
 				// sops metadata before it applies it (K8S001 ignores it too).
 				unstructured.RemoveNestedField(objs[i].Object, "sops")
+				decrypted(objs[i].Object)
 			}
 			k := objectKey{tg.Dir, obj.String()}
 			j := get(k)
@@ -299,4 +300,19 @@ func TestOracle(t *testing.T) {
 			}
 		}
 	})
+}
+
+// decrypted stands in for what kustomize-controller's SOPS decryption
+// gives a Secret: each ENC[...] value becomes "{}" (in data, base64 "e30="),
+// content every Secret type accepts (a docker config must be JSON). The
+// validator cannot know the plaintext either (K8S001 decodes a stand-in).
+func decrypted(obj map[string]any) {
+	for field, value := range map[string]string{"data": "e30=", "stringData": "{}"} {
+		m, _ := obj[field].(map[string]any)
+		for k, v := range m {
+			if s, ok := v.(string); ok && strings.HasPrefix(s, "ENC[") && strings.HasSuffix(s, "]") {
+				m[k] = value
+			}
+		}
+	}
 }

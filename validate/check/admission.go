@@ -16,5 +16,7 @@ func Admission() []*Check {
 		GitOpsSchema,         // GO002: Flux's and Argo CD's CRDs
 		DeploymentSelector,   // WL003: apps validation of selector against template labels
 		MetadataFields,       // K8S006: strict decoding of metadata (an unknown field there)
+		DataSize,             // K8S004: ConfigMap and Secret data over 1 MiB
+		ObjectSize,           // K8S005: etcd's 1.5 MiB, the request body's 3 MiB
 	}
 }

@@ -17,6 +17,12 @@ const maxDataBytes = 1 << 20
 // largest write the API server can store.
 const maxObjectBytes = 3 << 19
 
+// maxRequestBytes is the API server's limit on a request body
+// (k8s.io/apiserver pkg/server/config.go, MaxRequestBodyBytes: 3 MiB); over
+// it the request fails with "413 Request entity too large: limit is 3145728"
+// before anything else looks at the object.
+const maxRequestBytes = 3 << 20
+
 // DataSize catches ConfigMaps and Secrets the API server refuses for size.
 var DataSize = catalogued("K8S004")
 
@@ -64,12 +70,22 @@ func objectSize(ix *index.Index, _ *Env) []Finding {
 		if o.Content == nil {
 			continue
 		}
-		// Measured as the API server stores it. A custom resource goes to
-		// etcd as JSON from apimachinery's serializer (encoding/json's
-		// Encoder, which writes each <, > and & as \u003c). A built-in kind
-		// goes as protobuf, which copies strings as they are: JSON without
-		// that escaping measures it, else an HTML page in a ConfigMap
-		// would count up to six times its size.
+		// The request: kubectl, kustomize-controller (controller-runtime)
+		// and Argo CD send the object as JSON from encoding/json, which
+		// writes each <, > and & as \u003c.
+		request, err := json.Marshal(o.Content)
+		if err != nil {
+			continue
+		}
+		if n := len(request); n > maxRequestBytes {
+			out = append(out, c.finding(ix, o, "is %s as the JSON request kubectl, Flux and Argo CD send, more than the API server's 3 MiB request limit: it answers 413 Request entity too large", size(n)))
+			continue
+		}
+		// What is stored. A custom resource goes to etcd as JSON from
+		// apimachinery's serializer (encoding/json's Encoder, escaping as
+		// above). A built-in kind goes as protobuf, which copies strings as
+		// they are: JSON without that escaping measures it, else an HTML
+		// page in a ConfigMap would count up to six times its size.
 		var data bytes.Buffer
 		enc := json.NewEncoder(&data)
 		enc.SetEscapeHTML(!builtin(o))
