@@ -212,8 +212,26 @@ func splitDocuments(data []byte) [][]byte {
 // scanCRD reads spec.group and spec.names.kind of a CustomResourceDefinition
 // document in the block style controller-gen and Istio's generator write
 // (top-level keys at column 0, two spaces per level), without decoding it.
-// ok is false for any other shape, which New then decodes at once.
+// A document that is one JSON object has its head decoded instead. ok is
+// false for any other shape, which New then decodes at once.
 func scanCRD(doc []byte) (gk schema.GroupKind, ok bool) {
+	if trimmed := bytes.TrimSpace(doc); len(trimmed) > 0 && trimmed[0] == '{' {
+		// One JSON object (a bundle written as JSON): its head, decoded.
+		var head struct {
+			Kind string `json:"kind"`
+			Spec struct {
+				Group string `json:"group"`
+				Names struct {
+					Kind string `json:"kind"`
+				} `json:"names"`
+			} `json:"spec"`
+		}
+		if json.Unmarshal(trimmed, &head) != nil {
+			return gk, false
+		}
+		gk = schema.GroupKind{Group: head.Spec.Group, Kind: head.Spec.Names.Kind}
+		return gk, head.Kind == "CustomResourceDefinition" && gk.Group != "" && gk.Kind != ""
+	}
 	var isCRD, inSpec, inNames bool
 	objects := 0
 	for _, line := range strings.Split(string(doc), "\n") {

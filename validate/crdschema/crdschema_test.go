@@ -52,6 +52,8 @@ func TestScanCRD(t *testing.T) {
 		// kind under another key of spec is not the CRD's kind.
 		{"kind elsewhere", "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nspec:\n  group: a.test\n  conversion:\n    kind: B\n", schema.GroupKind{Group: "a.test"}, false},
 		{"not a CRD", "apiVersion: v1\nkind: ConfigMap\nspec:\n  group: a.test\n  names:\n    kind: A\n", schema.GroupKind{Group: "a.test", Kind: "A"}, false},
+		{"json", `{"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition", "spec": {"group": "a.test", "names": {"kind": "A"}}}`, schema.GroupKind{Group: "a.test", Kind: "A"}, true},
+		{"json, not a CRD", `{"apiVersion": "v1", "kind": "ConfigMap", "spec": {"group": "a.test", "names": {"kind": "A"}}}`, schema.GroupKind{Group: "a.test", Kind: "A"}, false},
 		{"two objects", "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nspec:\n  group: a.test\n  names:\n    kind: A\n...\napiVersion: apiextensions.k8s.io/v1\n", schema.GroupKind{Group: "a.test", Kind: "A"}, false},
 	} {
 		gk, ok := scanCRD([]byte(tt.doc))
