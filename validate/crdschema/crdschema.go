@@ -23,8 +23,8 @@ import (
 	structurallisttype "k8s.io/apiextensions-apiserver/pkg/apiserver/schema/listtype"
 	structuralpruning "k8s.io/apiextensions-apiserver/pkg/apiserver/schema/pruning"
 	"k8s.io/apiextensions-apiserver/pkg/apiserver/validation"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	utiljson "k8s.io/apimachinery/pkg/util/json"
 	kubeyaml "k8s.io/apimachinery/pkg/util/yaml"
@@ -265,24 +265,28 @@ func parse(data []byte) ([]apiextensions.CustomResourceDefinition, error) {
 	dec := kubeyaml.NewYAMLOrJSONDecoder(bytes.NewReader(data), 512*1024)
 	var out []apiextensions.CustomResourceDefinition
 	for {
-		un := &unstructured.Unstructured{}
-		err := dec.Decode(un)
+		// Each document as JSON (the decoder converts YAML), then straight
+		// into the typed CRD: no generic map in between.
+		var raw json.RawMessage
+		err := dec.Decode(&raw)
 		if errors.Is(err, io.EOF) {
 			return out, nil
 		}
 		if err != nil {
 			return nil, err
 		}
-		if un.GroupVersionKind() != (schema.GroupVersionKind{Group: "apiextensions.k8s.io", Version: "v1", Kind: "CustomResourceDefinition"}) {
+		var head metav1.TypeMeta
+		if len(raw) == 0 || string(raw) == "null" || json.Unmarshal(raw, &head) != nil ||
+			head.GroupVersionKind() != (schema.GroupVersionKind{Group: "apiextensions.k8s.io", Version: "v1", Kind: "CustomResourceDefinition"}) {
 			continue
 		}
 		var v1 apiextensionsv1.CustomResourceDefinition
-		if err := runtime.DefaultUnstructuredConverter.FromUnstructured(un.UnstructuredContent(), &v1); err != nil {
-			return nil, fmt.Errorf("CRD %s: %w", un.GetName(), err)
+		if err := utiljson.Unmarshal(raw, &v1); err != nil {
+			return nil, fmt.Errorf("CRD: %w", err)
 		}
 		var internal apiextensions.CustomResourceDefinition
 		if err := apiextensionsv1.Convert_v1_CustomResourceDefinition_To_apiextensions_CustomResourceDefinition(&v1, &internal, nil); err != nil {
-			return nil, fmt.Errorf("CRD %s: %w", un.GetName(), err)
+			return nil, fmt.Errorf("CRD %s: %w", v1.Name, err)
 		}
 		out = append(out, internal)
 	}
