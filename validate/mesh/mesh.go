@@ -232,6 +232,20 @@ type inputs struct {
 // oldest-first orderings fall back to namespace and name: deterministic.
 var creation = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 
+// proxy is the proxy of p's pod as istiod sees it connect. SetupProxy does
+// not copy the pod's labels, so they are set here.
+func (p pod) proxy(t model.NodeType) *model.Proxy {
+	return &model.Proxy{
+		Type:            t,
+		ID:              p.pod.Name + "." + p.pod.Namespace,
+		ConfigNamespace: p.pod.Namespace,
+		IPAddresses:     []string{p.ip},
+		Labels:          p.pod.Labels,
+		Metadata:        &model.NodeMetadata{Namespace: p.pod.Namespace, Labels: p.pod.Labels, IstioVersion: Version + ".0", ClusterID: "Kubernetes"},
+		IstioVersion:    model.ParseIstioVersion(Version + ".0"),
+	}
+}
+
 func (a *Analyzer) inputs(ix *index.Index) *inputs {
 	in := &inputs{}
 	for _, o := range ix.Objects {
@@ -522,30 +536,14 @@ func (a *Analyzer) run(t test.Failer, ix *index.Index, in *inputs) *Answer {
 		if !p.w.Sidecar {
 			continue
 		}
-		proxy := s.SetupProxy(&model.Proxy{
-			Type:            model.SidecarProxy,
-			ID:              p.pod.Name + "." + p.pod.Namespace,
-			ConfigNamespace: p.pod.Namespace,
-			IPAddresses:     []string{p.ip},
-			Labels:          p.pod.Labels,
-			Metadata:        &model.NodeMetadata{Namespace: p.pod.Namespace, Labels: p.pod.Labels, IstioVersion: Version + ".0", ClusterID: "Kubernetes"},
-			IstioVersion:    model.ParseIstioVersion(Version + ".0"),
-		})
+		proxy := s.SetupProxy(p.proxy(model.SidecarProxy))
 		listeners := s.Listeners(proxy)
 		p.w.Chains = chains(s, proxy, push, listeners, true, network)
 		attach(p.w.Ref, allChains(s, proxy, push, listeners, network))
 	}
 	for i, g := range in.gateways {
 		decl := a.Platform.IngressGateways[i]
-		proxy := s.SetupProxy(&model.Proxy{
-			Type:            model.Router,
-			ID:              g.pod.Name + "." + g.pod.Namespace,
-			ConfigNamespace: g.pod.Namespace,
-			IPAddresses:     []string{g.ip},
-			Labels:          g.pod.Labels,
-			Metadata:        &model.NodeMetadata{Namespace: g.pod.Namespace, Labels: g.pod.Labels, IstioVersion: Version + ".0", ClusterID: "Kubernetes"},
-			IstioVersion:    model.ParseIstioVersion(Version + ".0"),
-		})
+		proxy := s.SetupProxy(g.proxy(model.Router))
 		listeners := s.Listeners(proxy)
 		gw := &Gateway{Name: decl.String()}
 		gw.Chains = chains(s, proxy, push, listeners, false, network)
