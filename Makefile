@@ -72,8 +72,8 @@ push: ## Push plugin.wasm as an OCI image without Docker (IMAGE=registry/repo:ta
 bump: $(ROLLOUT) ## Pin one image in one overlay: ENV=dev IMAGE=name TAG=tag and/or DIGEST=sha256:...
 	$(ROLLOUT) bump --env "$(ENV)" --image "$(IMAGE)" $(if $(TAG),--tag "$(TAG)") $(if $(DIGEST),--digest "$(DIGEST)")
 
-promote: $(ROLLOUT) ## Copy every pinned image from one overlay to another: FROM=dev TO=staging
-	$(ROLLOUT) promote --from "$(FROM)" --to "$(TO)"
+promote: $(ROLLOUT) ## Copy the pins of the images TO renders from one overlay to another: FROM=dev TO=staging [DIGEST=sha256:...] (else the registry's digest of FROM's tag where TO pins by digest)
+	$(ROLLOUT) promote --from "$(FROM)" --to "$(TO)" $(if $(DIGEST),--digest "$(DIGEST)")
 
 diff: $(ROLLOUT) ## What the work tree changes in each environment's manifests [BASE=git-ref, default: merge base with main]
 	@$(ROLLOUT) diff $(if $(BASE),--base "$(BASE)")
