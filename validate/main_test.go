@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"flag"
 	"os"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -142,7 +144,7 @@ func TestSARIFMatchesTheSchema(t *testing.T) {
 					Locations []struct {
 						PhysicalLocation struct {
 							ArtifactLocation struct{ URI string }
-							Region           *struct{ StartLine int }
+							Region           *struct{ StartLine, EndLine int }
 						}
 					}
 				}
@@ -152,7 +154,7 @@ func TestSARIFMatchesTheSchema(t *testing.T) {
 			t.Fatal(err)
 		}
 		run := doc.Runs[0]
-		if run.Tool.Driver.Version == "" || run.Tool.Driver.InformationURI == "" {
+		if !regexp.MustCompile(`^[0-9]`).MatchString(run.Tool.Driver.Version) || run.Tool.Driver.InformationURI == "" {
 			t.Errorf("%s: driver %+v lacks version or informationUri", r.dir, run.Tool.Driver)
 		}
 		if len(run.Results) != len(findings.Findings) || r.code != 0 && len(run.Results) == 0 {
@@ -161,12 +163,21 @@ func TestSARIFMatchesTheSchema(t *testing.T) {
 		for i, res := range run.Results {
 			fd := findings.Findings[i]
 			loc := res.Locations[0].PhysicalLocation
-			line := 0
-			if loc.Region != nil {
-				line = loc.Region.StartLine
+			if loc.Region == nil {
+				t.Fatalf("%s: result %s %s has no region", r.dir, res.RuleID, loc.ArtifactLocation.URI)
 			}
-			if res.RuleID != fd.Code || loc.ArtifactLocation.URI != fd.File || line != fd.Line {
-				t.Errorf("%s: result %s %s:%d, finding %s %s:%d", r.dir, res.RuleID, loc.ArtifactLocation.URI, line, fd.Code, fd.File, fd.Line)
+			line, end := loc.Region.StartLine, loc.Region.EndLine
+			// A finding about a whole file has the whole file as its region.
+			want, wantEnd := fd.Line, 0
+			if fd.Line == 0 {
+				data, err := os.ReadFile(filepath.Join(r.dir, fd.File))
+				if err != nil {
+					t.Fatal(err)
+				}
+				want, wantEnd = 1, strings.Count(string(data), "\n")
+			}
+			if res.RuleID != fd.Code || loc.ArtifactLocation.URI != fd.File || line != want || end != wantEnd {
+				t.Errorf("%s: result %s %s:%d-%d, finding %s %s:%d", r.dir, res.RuleID, loc.ArtifactLocation.URI, line, end, fd.Code, fd.File, fd.Line)
 			}
 		}
 	}

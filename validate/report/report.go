@@ -4,10 +4,13 @@
 package report
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/url"
+	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 
@@ -179,6 +182,7 @@ type (
 	}
 	sarifRegion struct {
 		StartLine int `json:"startLine"`
+		EndLine   int `json:"endLine,omitempty"`
 	}
 	sarifArtifactLocation struct {
 		URI string `json:"uri"`
@@ -232,9 +236,11 @@ func fileURI(p string) string {
 }
 
 // locationOf is where a finding points: its file, with a region when the
-// finding has a line. A finding without a file (none today) points at its
-// target's file or folder, so that code scanning can still place it.
-func locationOf(f check.Finding) []sarifLocation {
+// finding has a line; a finding about a whole file (no line) gets the
+// whole file as its region, as Microsoft's SARIF validator asks (SARIF2017),
+// when the file can be read under root. A finding without a file points at
+// its target's file or folder, so that code scanning can still place it.
+func locationOf(f check.Finding, root string) []sarifLocation {
 	file := f.File
 	if file == "" {
 		if t := f.AllTargets(); len(t) > 0 {
@@ -246,10 +252,29 @@ func locationOf(f check.Finding) []sarifLocation {
 	}
 	var loc sarifLocation
 	loc.PhysicalLocation.ArtifactLocation.URI = fileURI(file)
-	if f.Line > 0 {
+	switch {
+	case f.Line > 0:
 		loc.PhysicalLocation.Region = &sarifRegion{StartLine: f.Line}
+	case root != "":
+		if n := lineCount(filepath.Join(root, filepath.FromSlash(file))); n > 0 {
+			loc.PhysicalLocation.Region = &sarifRegion{StartLine: 1, EndLine: n}
+		}
 	}
 	return []sarifLocation{loc}
+}
+
+// lineCount is the number of lines of a regular file, 0 if it cannot be
+// read or is empty.
+func lineCount(path string) int {
+	data, err := os.ReadFile(path)
+	if err != nil || len(data) == 0 {
+		return 0
+	}
+	n := bytes.Count(data, []byte("\n"))
+	if data[len(data)-1] != '\n' {
+		n++
+	}
+	return n
 }
 
 func writeSARIF(w io.Writer, findings []check.Finding, checks []*check.Check, tool Tool) error {
@@ -273,7 +298,7 @@ func writeSARIF(w io.Writer, findings []check.Finding, checks []*check.Check, to
 		if f.Resource != "" {
 			text += f.Resource + ": "
 		}
-		r := sarifResult{RuleID: f.Code, Level: sarifLevel(f.Severity), Message: sarifMessage{text + f.Message}, Locations: locationOf(f)}
+		r := sarifResult{RuleID: f.Code, Level: sarifLevel(f.Severity), Message: sarifMessage{text + f.Message}, Locations: locationOf(f, tool.Root)}
 		if i, ok := index[f.Code]; ok {
 			r.RuleIndex = &i
 		}

@@ -212,8 +212,8 @@ func TestSARIFMatchesTheSchema(t *testing.T) {
 		t.Errorf("driver %+v", d)
 	}
 	type where struct {
-		uri  string
-		line int
+		uri       string
+		line, end int
 	}
 	var got []where
 	for _, r := range doc.Runs[0].Results {
@@ -222,14 +222,15 @@ func TestSARIFMatchesTheSchema(t *testing.T) {
 		}
 		w := where{uri: r.Locations[0].PhysicalLocation.ArtifactLocation.URI}
 		if reg := r.Locations[0].PhysicalLocation.Region; reg != nil {
-			w.line = reg.StartLine
+			w.line, w.end = reg.StartLine, reg.EndLine
 		}
 		if r.RuleIndex == nil || d.Rules[*r.RuleIndex].ID != r.RuleID {
 			t.Errorf("result %s: ruleIndex does not point at its rule", r.RuleID)
 		}
 		got = append(got, w)
 	}
-	want := []where{{"base/wasmplugin/wasmplugin.yaml", 1}, {"overlays/qa/kustomization.yaml", 0}, {"overlays/my%20env/kustomization.yaml", 4}, {"clusters/dev/flux/blog.yaml", 0}}
+	// Tool.Root is "": a finding without a line has no region.
+	want := []where{{"base/wasmplugin/wasmplugin.yaml", 1, 0}, {"overlays/qa/kustomization.yaml", 0, 0}, {"overlays/my%20env/kustomization.yaml", 4, 0}, {"clusters/dev/flux/blog.yaml", 0, 0}}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("locations %v, want %v", got, want)
 	}

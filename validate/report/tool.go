@@ -15,6 +15,10 @@ type Tool struct {
 	Name           string
 	Version        string
 	InformationURI string
+	// Root is the repository the findings' files are relative to: SARIF
+	// gives a finding without a line the whole file as its region. ""
+	// leaves such a finding without a region.
+	Root string
 }
 
 // ToolName is the validator's name in SARIF's tool.driver.
@@ -22,9 +26,11 @@ const ToolName = "meshops-validate"
 
 // ToolOf describes the validator checking the repository at root:
 //   - Version: the main module's version when it was built from a module
-//     version, else the VCS revision go build stamped (with "-modified"
-//     when the work tree had changes), else "devel" (go test, go run
-//     outside a work tree).
+//     version (without its "v"), else 0.0.0- and the VCS revision go build
+//     stamped (with "-modified" when the work tree had changes), else
+//     0.0.0-devel (go test, go run outside a work tree). It starts with a
+//     number, as Microsoft's SARIF validator asks (SARIF2005), so versions
+//     compare.
 //   - InformationURI: the README of the repository (the validator ships in
 //     it): the GitHub Actions run's repository (GITHUB_SERVER_URL and
 //     GITHUB_REPOSITORY, which every run sets), else the web address of the
@@ -32,16 +38,16 @@ const ToolName = "meshops-validate"
 //     password dropped), else the README as a file: URI, so the property is
 //     always an absolute URI and never a made-up address.
 func ToolOf(root string) Tool {
-	return Tool{Name: ToolName, Version: buildVersion(), InformationURI: informationURI(root)}
+	return Tool{Name: ToolName, Version: buildVersion(), InformationURI: informationURI(root), Root: root}
 }
 
 func buildVersion() string {
 	info, ok := debug.ReadBuildInfo()
 	if !ok {
-		return "devel"
+		return "0.0.0-devel"
 	}
 	if v := info.Main.Version; v != "" && v != "(devel)" {
-		return v
+		return strings.TrimPrefix(v, "v")
 	}
 	var rev, modified string
 	for _, s := range info.Settings {
@@ -55,12 +61,12 @@ func buildVersion() string {
 		}
 	}
 	if rev == "" {
-		return "devel"
+		return "0.0.0-devel"
 	}
 	if len(rev) > 12 {
 		rev = rev[:12]
 	}
-	return rev + modified
+	return "0.0.0-" + rev + modified
 }
 
 func informationURI(root string) string {
