@@ -5,6 +5,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"meshops.dev/meshops/internal/istiocharts"
 )
 
 // gatewayLabels are the pod labels Istio's gateway chart renders for a
@@ -251,4 +253,10 @@ func TestInjectionFollowsDerivedWebhooks(t *testing.T) {
 		got.Why != "namespace blog has istio-injection=enabled" {
 		t.Errorf("default platform: %+v", got)
 	}
+}
+
+func istioCharts(t *testing.T) string { return istiocharts.Dir(t) }
+
+func renderRelease(t *testing.T, chart, name, namespace string, values map[string]any) []map[string]any {
+	return istiocharts.Render(t, chart, name, namespace, values)
 }

@@ -1,4 +1,7 @@
-package mesh
+// Package istiocharts renders the Helm charts of the pinned istio.io/istio
+// module (manifests/charts) with Helm's SDK, as helm template does: tests'
+// real renders of Istio's gateway and istiod releases. Tests only.
+package istiocharts
 
 import (
 	"bytes"
@@ -18,8 +21,8 @@ import (
 	"sigs.k8s.io/yaml"
 )
 
-// istioCharts is manifests/charts of the pinned istio.io/istio module.
-func istioCharts(t *testing.T) string {
+// Dir is manifests/charts of the pinned istio.io/istio module.
+func Dir(t testing.TB) string {
 	t.Helper()
 	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "istio.io/istio").Output()
 	if err != nil || len(bytes.TrimSpace(out)) == 0 {
@@ -28,10 +31,10 @@ func istioCharts(t *testing.T) string {
 	return filepath.Join(strings.TrimSpace(string(out)), "manifests", "charts")
 }
 
-// renderRelease renders one of Istio's charts as a Helm release with Helm's
+// Render renders one of Istio's charts as a Helm release with Helm's
 // SDK (chart loader, values coalesced with the chart's, template engine), as
 // helm template does, and returns its objects.
-func renderRelease(t *testing.T, chartDir, name, namespace string, values map[string]any) []map[string]any {
+func Render(t testing.TB, chartDir, name, namespace string, values map[string]any) []map[string]any {
 	t.Helper()
 	ch, err := loader.Load(chartDir)
 	if err != nil {
