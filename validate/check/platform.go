@@ -171,8 +171,8 @@ func gatewayPortNotOnService(ix *index.Index, env *Env) []Finding {
 		sort.Strings(offered)
 		for i, s := range gw.Spec.GetServers() {
 			n := s.GetPort().GetNumber()
-			if s.GetPort() == nil || exposed[n] {
-				continue
+			if s.GetPort() == nil || n < 1 || n > 65535 || exposed[n] {
+				continue // a port that is no port number is istiod's webhook's (IS002)
 			}
 			out = append(out, c.findingAt(ix, gw.Object, []string{"spec", "servers", fmt.Sprint(i), "port", "number"},
 				"server port %d is not a port of the Service of the gateway pods selector {%s} selects (it exposes %s, as port->targetPort): "+
