@@ -260,3 +260,28 @@ func istioCharts(t *testing.T) string { return istiocharts.Dir(t) }
 func renderRelease(t *testing.T, chart, name, namespace string, values map[string]any) []map[string]any {
 	return istiocharts.Render(t, chart, name, namespace, values)
 }
+
+// BenchmarkDerivePlatform derives the platform from a default install
+// (istiod and a gateway, rendered once with Helm's SDK).
+func BenchmarkDerivePlatform(b *testing.B) {
+	charts := istiocharts.Dir(b)
+	releases := []Release{
+		{Name: "HelmRelease istio-system/istiod", File: "r.yaml", Line: 1,
+			Objects: istiocharts.Render(b, filepath.Join(charts, "istio-control", "istio-discovery"), "istiod", "istio-system", nil)},
+		{Name: "HelmRelease istio-ingress/istio-ingressgateway", File: "r.yaml", Line: 20,
+			Objects: istiocharts.Render(b, filepath.Join(charts, "gateway"), "istio-ingressgateway", "istio-ingress", nil)},
+	}
+	for b.Loop() {
+		DerivePlatform(releases, nil)
+	}
+}
+
+// BenchmarkRenderIstiod renders istiod's chart of the pinned module with
+// Helm's SDK (load, coalesce values, template), as a Helm engine does per
+// release.
+func BenchmarkRenderIstiod(b *testing.B) {
+	chart := filepath.Join(istiocharts.Dir(b), "istio-control", "istio-discovery")
+	for b.Loop() {
+		istiocharts.Render(b, chart, "istiod", "istio-system", nil)
+	}
+}
