@@ -30,6 +30,10 @@ type Release struct {
 	// finding about what the release installs names.
 	File string
 	Line int
+	// Namespace is the release's namespace, where Helm installs a namespaced
+	// object its chart renders without one (helm-controller: targetNamespace,
+	// else the HelmRelease's namespace; Argo CD: spec.destination.namespace).
+	Namespace string
 	// Objects are the release's rendered objects.
 	Objects []map[string]any
 }
@@ -174,17 +178,10 @@ func DerivePlatform(releases []Release, declared *Platform) (*Platform, []Disagr
 				continue
 			}
 			installs = true
-			ns := d.Namespace
-			if ns == "" {
-				ns = "default"
-			}
+			ns := orNamespace(d.Namespace, r.Namespace)
 			g := IngressGateway{Name: d.Name, Namespace: ns, Labels: d.Spec.Template.Labels, File: r.File, Line: r.Line}
 			for _, s := range services {
-				sns := s.Namespace
-				if sns == "" {
-					sns = "default"
-				}
-				if sns != ns || len(s.Spec.Selector) == 0 || !subset(s.Spec.Selector, g.Labels) {
+				if orNamespace(s.Namespace, r.Namespace) != ns || len(s.Spec.Selector) == 0 || !subset(s.Spec.Selector, g.Labels) {
 					continue
 				}
 				for _, p := range s.Spec.Ports {
@@ -259,6 +256,17 @@ func DerivePlatform(releases []Release, declared *Platform) (*Platform, []Disagr
 		}
 	}
 	return &out, dis
+}
+
+// orNamespace is an object's namespace, else the release's, else default.
+func orNamespace(ns, release string) string {
+	switch {
+	case ns != "":
+		return ns
+	case release != "":
+		return release
+	}
+	return "default"
 }
 
 // injectedGateway reports whether a pod template is an Istio gateway that

@@ -285,3 +285,16 @@ func BenchmarkRenderIstiod(b *testing.B) {
 		istiocharts.Render(b, chart, "istiod", "istio-system", nil)
 	}
 }
+
+// TestDeriveGatewayWithoutNamespace: a chart that renders its objects
+// without a namespace has them installed in the release's namespace.
+func TestDeriveGatewayWithoutNamespace(t *testing.T) {
+	objs := renderRelease(t, filepath.Join(istioCharts(t), "gateway"), "edge", "edge", nil)
+	for _, o := range objs {
+		delete(o["metadata"].(map[string]any), "namespace")
+	}
+	p, _ := DerivePlatform([]Release{{Name: "Application argocd/edge", File: "a.yaml", Line: 1, Namespace: "edge", Objects: objs}}, nil)
+	if len(p.IngressGateways) != 1 || p.IngressGateways[0].String() != "edge/edge" || len(p.IngressGateways[0].Ports) != 3 {
+		t.Errorf("gateways = %+v", p.IngressGateways)
+	}
+}
