@@ -255,6 +255,18 @@ func TestPathNotCached(t *testing.T) {
 	if _, err := c.Path(l.Repo, l.Chart, l.Version); err != nil {
 		t.Fatalf("Path after put: %v", err)
 	}
+	if _, err := c.Path(l.Repo+"/", l.Chart, l.Version); err != nil {
+		t.Fatalf("Path with a trailing slash: %v", err)
+	}
+	oci := Locked{Repo: "oci://ghcr.io/team/charts", Chart: "podinfo", Version: "6.5.0", Digest: Digest(archive)}
+	c.Lock.Charts = append(c.Lock.Charts, oci)
+	if _, err := c.put(oci, archive); err != nil {
+		t.Fatal(err)
+	}
+	// Argo CD's repoURL for an OCI repository has no scheme.
+	if _, err := c.Path("ghcr.io/team/charts", "podinfo", "6.5.0"); err != nil {
+		t.Fatalf("Path of Argo CD's schemeless OCI repoURL: %v", err)
+	}
 }
 
 func TestLockRejectsBadDigest(t *testing.T) {

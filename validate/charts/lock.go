@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 
 	"sigs.k8s.io/yaml"
 )
@@ -64,14 +65,27 @@ func ParseLock(file string, data []byte) (*Lock, error) {
 	return &l, nil
 }
 
-// Find returns the lock entry of one chart version, if any.
+// Find returns the lock entry of one chart version, if any. Repository URLs
+// compare as RepoURL normalizes them.
 func (l *Lock) Find(repoURL, chart, version string) (Locked, bool) {
+	repoURL = RepoURL(repoURL)
 	for _, c := range l.Charts {
-		if c.Repo == repoURL && c.Chart == chart && c.Version == version {
+		if RepoURL(c.Repo) == repoURL && c.Chart == chart && c.Version == version {
 			return c, true
 		}
 	}
 	return Locked{}, false
+}
+
+// RepoURL normalizes a chart repository URL as the lock records it: without
+// a trailing slash, and with oci:// on a URL without a scheme (Argo CD names
+// an OCI Helm repository as registry/path).
+func RepoURL(u string) string {
+	u = strings.TrimSuffix(u, "/")
+	if u != "" && !strings.Contains(u, "://") {
+		u = "oci://" + u
+	}
+	return u
 }
 
 const lockHeader = "# Written by make charts (cmd/charts): every Helm chart version the repository pins,\n" +

@@ -144,7 +144,7 @@ func fluxPin(d doc, repos map[string]sourcev1.HelmRepository) Pin {
 		p.Problem = fmt.Sprintf("names HelmRepository %s/%s, which the repository does not declare", ns, spec.SourceRef.Name)
 		return p
 	}
-	p.Repo = repo.Spec.URL
+	p.Repo = RepoURL(repo.Spec.URL)
 	p.Problem = exactVersion(p.Version, "spec.chart.spec.version")
 	return p
 }
@@ -169,9 +169,7 @@ func argoPins(a render.ArgoApplication) []Pin {
 		// Argo CD names an OCI Helm repository without a scheme
 		// (registry/path, with enableOCI on its repository secret) or
 		// with oci://; make charts needs the scheme to know.
-		if !strings.Contains(repoURL, "://") {
-			p.Repo = "oci://" + repoURL
-		}
+		p.Repo = RepoURL(repoURL)
 		p.Problem = exactVersion(version, "targetRevision")
 		out = append(out, p)
 	}
