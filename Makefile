@@ -7,11 +7,12 @@ VALIDATE   := $(BIN)/validate
 ROLLOUT    := $(BIN)/rollout
 EXPLAIN    := $(BIN)/explain
 FORK       := $(BIN)/fork
+CHARTS     := $(BIN)/charts
 GO_SOURCES := $(shell find validate plugin internal cmd -name '*.go' -not -path '*/testdata/*') go.mod go.sum plugin/go.mod plugin/go.sum validate/istio/crds.gen.yaml $(wildcard validate/gitops/crds/*.yaml)
 OUTPUT     ?= text
 WASM       ?= plugin.wasm
 
-.PHONY: help init validate test kube-tools plugin image push bump promote diff explain bench fmt lint
+.PHONY: help init validate test kube-tools charts plugin image push bump promote diff explain bench fmt lint
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-9s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -35,12 +36,18 @@ $(EXPLAIN): $(GO_SOURCES)
 $(FORK): $(GO_SOURCES)
 	go build -o $@ ./cmd/fork
 
+$(CHARTS): $(GO_SOURCES)
+	go build -o $@ ./cmd/charts
+
 init: $(FORK) ## Make the fork yours: REPO=git-url REGISTRY=host[:port]/path/name DOMAIN=dns-suffix (any of them; DRY_RUN=1 writes nothing)
 	@$(FORK) $(if $(REPO),--repo "$(REPO)") $(if $(REGISTRY),--registry "$(REGISTRY)") $(if $(DOMAIN),--domain "$(DOMAIN)") $(if $(DRY_RUN),--dry-run)
 
 validate: $(VALIDATE) ## Render every overlay and cluster entry point offline and check them (OUTPUT=text|json|github|sarif) [CLUSTER=kubeconfig context: then dry-run every object there]
 	@$(VALIDATE) -o $(OUTPUT) .
 	@$(if $(CLUSTER),go run ./cmd/dryrun --context "$(CLUSTER)" .)
+
+charts: $(CHARTS) ## Fetch the Helm charts the repository pins into the chart cache and record their digests in charts.lock (needs the network) [MESHOPS_CHART_CACHE=dir]
+	@$(CHARTS)
 
 # The API server oracle's programs, pinned in their own module (tools/kube)
 # so that k8s.io/kubernetes never enters go.mod.

@@ -100,6 +100,12 @@ type Env struct {
 	// Mesh asks istiod's code about each target (validate/mesh); nil skips
 	// the checks that need its answer, and WP001/WP002 fall back to their rules.
 	Mesh *mesh.Session
+	// Platforms are the platforms the repository installs, by target ID
+	// (index.Target.ID()): mesh.DerivePlatform over the Istio releases of
+	// the target's cluster, with platform.yaml's disagreements. A target
+	// without one lands on Mesh's platform (platform.yaml, or Istio's default
+	// profile), and PLT001 and PLT003, which need a release, do not run.
+	Platforms map[string]*DerivedPlatform
 }
 
 // Repo is every rendered target of the repository.
@@ -266,6 +272,7 @@ func All() []*Check {
 		ProbePort, RequestsWithinLimits, RouteProtocol, PluginDigest,
 		PodTemplateRules, ServiceRules, WorkloadRules, FluxVariables, FluxDependsOn, EditSelectsNothing,
 		InjectionByAnnotation, PluginType, PluginMatch, RouteSubset, RouteReach, GatewaySelector, PilotFailed,
+		GatewayReleaseUnselected, GatewayPortNotOnService, PlatformDisagreement,
 	}
 	sort.Slice(all, func(i, j int) bool { return all[i].Code < all[j].Code })
 	return all

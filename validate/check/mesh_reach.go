@@ -112,7 +112,7 @@ func injectionOf(ix *index.Index, env *Env, w index.Workload) mesh.Injection {
 	if o := ix.Namespace(ns); o != nil {
 		nsLabels = o.Labels()
 	}
-	return mesh.Inject(env.Mesh.Platform().Revisions, ns, nsLabels, w.Template.Labels, w.Template.Annotations, w.Template.Spec.HostNetwork)
+	return env.Mesh.Platform().Inject(ns, nsLabels, w.Template.Labels, w.Template.Annotations, w.Template.Spec.HostNetwork)
 }
 
 func pluginType(ix *index.Index, env *Env) []Finding {

@@ -34,10 +34,17 @@ type Report struct {
 	Error string `json:"error,omitempty"`
 }
 
-// GatewayReport is one declared ingress gateway's HTTP filters.
+// GatewayReport is one ingress gateway of the platform: where it runs, what
+// installs it, and its HTTP filters.
 type GatewayReport struct {
-	Name   string       `json:"gateway"`
-	Chains []mesh.Chain `json:"chains"`
+	Name string `json:"gateway"`
+	// Labels are its pods' labels, which a Gateway's selector matches.
+	Labels map[string]string `json:"labels,omitempty"`
+	// InstalledBy is the file and line of what installs it: the Helm release
+	// of a platform derived from the repository, platform.yaml's entry, or
+	// "" for Istio's default profile.
+	InstalledBy string       `json:"installedBy,omitempty"`
+	Chains      []mesh.Chain `json:"chains"`
 }
 
 // Host is where a request to one host and path goes, and what comes back.
@@ -93,6 +100,13 @@ func Target(tree *render.Tree, tg render.Target) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
+	return TargetOn(tree, tg, platform)
+}
+
+// TargetOn explains one rendered target on the given platform: the one
+// derived from the repository's Istio releases (mesh.DerivePlatform), so
+// that each gateway shows where the repository installs it.
+func TargetOn(tree *render.Tree, tg render.Target, platform *mesh.Platform) (*Report, error) {
 	res, err := render.Render(tree, tg)
 	if err != nil {
 		return nil, err
@@ -102,6 +116,10 @@ func Target(tree *render.Tree, tg render.Target) (*Report, error) {
 	if platform.File != "" {
 		rep.Platform = platform.File
 	}
+	installed := map[string]mesh.IngressGateway{}
+	for _, g := range platform.IngressGateways {
+		installed[g.String()] = g
+	}
 	ans, err := (&mesh.Analyzer{Platform: platform}).Analyze(ix)
 	if err != nil {
 		rep.Error = err.Error()
@@ -109,7 +127,14 @@ func Target(tree *render.Tree, tg render.Target) (*Report, error) {
 	}
 	rep.Workloads = ans.Workloads
 	for _, g := range ans.Gateways {
-		rep.Gateways = append(rep.Gateways, GatewayReport{Name: g.Name, Chains: g.Chains})
+		gr := GatewayReport{Name: g.Name, Chains: g.Chains}
+		if decl, ok := installed[g.Name]; ok {
+			gr.Labels = decl.Labels
+			if decl.File != "" {
+				gr.InstalledBy = fmt.Sprintf("%s:%d", decl.File, decl.Line)
+			}
+		}
+		rep.Gateways = append(rep.Gateways, gr)
 		for _, r := range g.Routes {
 			h := &Host{URL: "http://" + r.Host + portSuffix(r.Port) + r.Path, Gateway: g.Name, Route: r}
 			for _, ep := range r.Endpoints {

@@ -3,11 +3,14 @@ package explain
 import (
 	"bytes"
 	"encoding/json"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 
+	"meshops.dev/meshops/internal/istiocharts"
 	"meshops.dev/meshops/validate/index"
+	"meshops.dev/meshops/validate/mesh"
 	"meshops.dev/meshops/validate/render"
 )
 
@@ -182,5 +185,41 @@ func BenchmarkExplainDev(b *testing.B) {
 		if _, err := Environment(tree, "dev"); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestExplainGatewayWhereInstalled: on the platform derived from a real
+// render of Istio's gateway chart, make explain shows the gateway in the
+// namespace the release installs it in, and the release's line.
+func TestExplainGatewayWhereInstalled(t *testing.T) {
+	tree := loadTree(t, fixture)
+	objs := istiocharts.Render(t, filepath.Join(istiocharts.Dir(t), "gateway"), "istio-ingressgateway", "istio-ingress", nil)
+	p, _ := mesh.DerivePlatform([]mesh.Release{{Name: "HelmRelease istio-ingress/istio-ingressgateway",
+		File: "infrastructure/istio/releases.yaml", Line: 36, Objects: objs}}, nil)
+	targets, err := render.Discover(tree)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep *Report
+	for _, tg := range targets {
+		if tg.Kind == render.Overlay && tg.Name() == "dev" {
+			if rep, err = TargetOn(tree, tg, p); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if rep == nil || rep.Error != "" {
+		t.Fatalf("report = %+v", rep)
+	}
+	var text bytes.Buffer
+	if err := WriteText(&text, rep); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(text.String(), "\ningress gateway istio-ingress/istio-ingressgateway, installed by infrastructure/istio/releases.yaml:36\n") ||
+		strings.Contains(text.String(), "istio-system/istio-ingressgateway") {
+		t.Errorf("text output does not place the gateway where the release installs it:\n%s", text.String())
+	}
+	if len(rep.Hosts) != 1 || rep.Hosts[0].Gateway != "istio-ingress/istio-ingressgateway" {
+		t.Errorf("hosts = %+v", rep.Hosts)
 	}
 }

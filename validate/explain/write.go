@@ -42,7 +42,11 @@ func WriteText(w io.Writer, rep *Report) error {
 		}
 	}
 	for _, g := range rep.Gateways {
-		fmt.Fprintf(&b, "\ningress gateway %s\n", g.Name)
+		fmt.Fprintf(&b, "\ningress gateway %s", g.Name)
+		if g.InstalledBy != "" {
+			fmt.Fprintf(&b, ", installed by %s", g.InstalledBy)
+		}
+		b.WriteString("\n")
 		for _, c := range g.Chains {
 			if !c.HTTP {
 				continue

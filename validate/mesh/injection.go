@@ -3,8 +3,11 @@ package mesh
 import (
 	"fmt"
 	"slices"
+	"strings"
 
 	"istio.io/istio/pkg/kube/inject"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
 )
 
 const (
@@ -59,7 +62,14 @@ func Inject(revisions []string, namespace string, nsLabels map[string]string, po
 	if webhook == "" {
 		return noWebhook(revisions, namespace, nsLabels, podLabels, podAnnotations)
 	}
-	// The webhook receives the pod; the injector's own policy decides.
+	return injectorPolicy(webhook, namespace, podLabels, podAnnotations, hostNetwork)
+}
+
+// injectorPolicy is the injector's own policy for a pod a webhook sent it
+// (pkg/kube/inject/inject.go, injectRequired): hostNetwork and Kubernetes'
+// system namespaces are skipped, and the pod's sidecar.istio.io/inject
+// label, else its annotation, may opt out.
+func injectorPolicy(webhook, namespace string, podLabels, podAnnotations map[string]string, hostNetwork bool) Injection {
 	if hostNetwork {
 		return Injection{Why: "its pods use hostNetwork, which the injector never injects", Fix: "drop hostNetwork from the pod template"}
 	}
@@ -75,6 +85,63 @@ func Inject(revisions []string, namespace string, nsLabels map[string]string, po
 			Fix: fmt.Sprintf("remove the %s %s from the pod template", injectKey, from)}
 	}
 	return Injection{Sidecar: true, Why: webhook}
+}
+
+// Inject decides sidecar injection on this platform: by the injector
+// webhooks the repository installs (Webhooks, derived from istiod's
+// release), matched with the API server's label selector semantics, else
+// (no istiod in the repository) by the webhooks istiod's chart installs for
+// Revisions (the function Inject).
+func (p *Platform) Inject(namespace string, nsLabels, podLabels, podAnnotations map[string]string, hostNetwork bool) Injection {
+	if len(p.Webhooks) == 0 {
+		return Inject(p.Revisions, namespace, nsLabels, podLabels, podAnnotations, hostNetwork)
+	}
+	// The API server labels every namespace with its name.
+	ns := labels.Set{"kubernetes.io/metadata.name": namespace}
+	for k, v := range nsLabels {
+		ns[k] = v
+	}
+	pod := labels.Set(podLabels)
+	for _, w := range p.Webhooks {
+		if selects(w.NamespaceSelector, ns) && selects(w.ObjectSelector, pod) {
+			return injectorPolicy(fmt.Sprintf("the injection webhook %s of istiod revision %s selects it (namespace %s {%s}, pod labels {%s})",
+				w.Name, w.Revision, namespace, formatLabels(nsLabels), formatLabels(podLabels)), namespace, podLabels, podAnnotations, hostNetwork)
+		}
+	}
+	var installed []string
+	for _, w := range p.Webhooks {
+		installed = append(installed, w.String())
+	}
+	why := fmt.Sprintf("no injection webhook the repository installs selects it (namespace %s {%s}, pod labels {%s}); installed: %s",
+		namespace, formatLabels(nsLabels), formatLabels(podLabels), strings.Join(installed, "; "))
+	if nsLabels == nil {
+		why = "namespace " + namespace + " is not rendered here, so it has no labels: " + why
+	}
+	switch {
+	case podLabels[injectKey] == "false":
+		return Injection{Why: fmt.Sprintf("its pod template has the label %s: \"false\"", injectKey), Fix: "remove that label from the pod template"}
+	case podAnnotations[injectKey] == "true" && podLabels[injectKey] == "":
+		return Injection{AnnotationOnly: true,
+			Why: why + fmt.Sprintf("; the pod template asks for a sidecar with the annotation %s: \"true\", which no webhook selects on (an objectSelector reads labels; the annotation can only opt out)", injectKey),
+			Fix: fmt.Sprintf("label the namespace %s=%s, or make %s a label of the pod template where a webhook selects it", revKey, p.firstRevision(), injectKey)}
+	}
+	return Injection{Why: why, Fix: fmt.Sprintf("label the namespace %s=%s (an installed revision), or match another of those selectors", revKey, p.firstRevision()), OnNamespace: true}
+}
+
+// firstRevision names an installed revision for a fix.
+func (p *Platform) firstRevision() string {
+	if len(p.Revisions) == 0 {
+		return "default"
+	}
+	return p.Revisions[0]
+}
+
+func selects(sel *metav1.LabelSelector, set labels.Set) bool {
+	if sel == nil {
+		return true // no selector: every object
+	}
+	s, err := metav1.LabelSelectorAsSelector(sel)
+	return err == nil && s.Matches(set)
 }
 
 func noWebhook(revisions []string, namespace string, nsLabels, podLabels, podAnnotations map[string]string) Injection {

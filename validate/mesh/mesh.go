@@ -287,7 +287,7 @@ func (a *Analyzer) inputs(ix *index.Index) *inputs {
 		if !rendered {
 			nsLabels = nil
 		}
-		inj := Inject(a.Platform.Revisions, ns, nsLabels, w.Template.Labels, w.Template.Annotations, w.Template.Spec.HostNetwork)
+		inj := a.Platform.Inject(ns, nsLabels, w.Template.Labels, w.Template.Annotations, w.Template.Spec.HostNetwork)
 		wl := &Workload{Ref: w.String(), Kind: w.Kind, Namespace: ns, Name: w.Name, Source: w.Source,
 			Injection: inj, Sidecar: inj.Sidecar, Why: inj.Why, object: w.Object}
 		in.workloads = append(in.workloads, wl)

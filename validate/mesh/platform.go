@@ -38,8 +38,23 @@ type Platform struct {
 	// Mesh is the MeshConfig, Istio's defaults with the file's settings
 	// applied (its rootNamespace is the one a WasmPlugin applies mesh-wide from).
 	Mesh *meshconfig.MeshConfig
-	// MeshYAML is the file's meshConfig section, as given.
+	// MeshYAML is the file's meshConfig section, as given (for a derived
+	// platform, the mesh key of istiod's ConfigMap).
 	MeshYAML string
+	// Webhooks are the sidecar injector webhooks the repository installs
+	// (DerivePlatform); nil when it installs no istiod, and injection then
+	// follows the webhooks istiod's chart installs for Revisions.
+	Webhooks []InjectionWebhook
+
+	// lines are where platform.yaml sets what it sets explicitly.
+	lines platformLines
+}
+
+// platformLines are the lines of platform.yaml's explicit settings.
+type platformLines struct {
+	revisions int
+	gateways  []int          // one per ingressGateways entry; nil when the file lists none
+	mesh      map[string]int // meshConfig's top-level keys
 }
 
 // IngressGateway is one ingress gateway deployment and its Service.
@@ -48,6 +63,11 @@ type IngressGateway struct {
 	Namespace string            `yaml:"namespace"`
 	Labels    map[string]string `yaml:"labels"`
 	Ports     []GatewayPort     `yaml:"ports"`
+	// File and Line locate what installs the gateway: the Helm release
+	// (HelmRelease, Application) for a derived platform, platform.yaml's
+	// entry otherwise ("" and 0 for the default profile).
+	File string `yaml:"-"`
+	Line int    `yaml:"-"`
 }
 
 // GatewayPort is one port of the gateway's Service.
@@ -55,6 +75,8 @@ type GatewayPort struct {
 	Name       string `yaml:"name"`
 	Port       int32  `yaml:"port"`
 	TargetPort int32  `yaml:"targetPort"`
+	// Protocol is the Service port's protocol; "" is TCP, as the API server defaults it.
+	Protocol string `yaml:"protocol,omitempty"`
 }
 
 // String names the gateway: "istio-system/istio-ingressgateway".
@@ -150,6 +172,7 @@ func ParsePlatform(file string, data []byte) (*Platform, error) {
 			}
 		}
 		p.Revisions = raw.Istio.Revisions
+		p.lines.revisions = lineOf("istio", "revisions")
 	}
 	if raw.IngressGateways != nil {
 		p.IngressGateways = raw.IngressGateways
@@ -167,6 +190,8 @@ func ParsePlatform(file string, data []byte) (*Platform, error) {
 				return nil, fail(line, "ingressGateways[%d]: %s is listed twice", i, g)
 			}
 			seen[g.String()] = true
+			p.IngressGateways[i].File, p.IngressGateways[i].Line = file, line
+			p.lines.gateways = append(p.lines.gateways, line)
 			for j, pt := range g.Ports {
 				if pt.Port < 1 || pt.Port > 65535 {
 					return nil, fail(line, "ingressGateways[%d].ports[%d]: port %d is not a port number", i, j, pt.Port)
@@ -192,6 +217,11 @@ func ParsePlatform(file string, data []byte) (*Platform, error) {
 			return nil, fail(raw.MeshConfig.Line, "meshConfig: %s", oneLine(err.Error()))
 		}
 		p.Mesh, p.MeshYAML = m, string(out)
+		p.lines.mesh = map[string]int{}
+		for i := 0; i+1 < len(raw.MeshConfig.Content); i += 2 {
+			key := raw.MeshConfig.Content[i].Value
+			p.lines.mesh[key] = lineOf("meshConfig", key)
+		}
 	}
 	return p, nil
 }

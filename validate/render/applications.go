@@ -1,0 +1,50 @@
+package render
+
+// ArgoApplication is an Argo CD Application under clusters/, as declared or
+// as an ApplicationSet generates it. Unlike EntryPoints, which keeps only the
+// sources that apply a directory of this repository, it keeps every source,
+// Helm charts included.
+type ArgoApplication struct {
+	// File and Line locate the Application (for a generated one, its
+	// ApplicationSet).
+	File string
+	Line int
+	// Cluster is the folder of clusters/ it lives in ("clusters/dev").
+	Cluster string
+	// Object is the Application as declared (generated, for an
+	// ApplicationSet's).
+	Object map[string]any
+	// GeneratedBy names the ApplicationSet that generated it, "" otherwise.
+	GeneratedBy string
+}
+
+// ArgoApplications lists the Argo CD Applications the files under clusters/
+// declare, ApplicationSets expanded as EntryPoints expands them, in file order.
+func ArgoApplications(t *Tree) ([]ArgoApplication, error) {
+	docs, err := clusterDocuments(t)
+	if err != nil {
+		return nil, err
+	}
+	var out []ArgoApplication
+	for _, d := range docs {
+		apiVersion, _ := d.obj["apiVersion"].(string)
+		kind, _ := d.obj["kind"].(string)
+		if groupOf(apiVersion) != "argoproj.io" {
+			continue
+		}
+		switch kind {
+		case "Application":
+			out = append(out, ArgoApplication{File: d.file, Line: d.line, Cluster: d.cluster, Object: d.obj})
+		case "ApplicationSet":
+			apps, err := expandApplicationSet(t, d, docs)
+			if err != nil {
+				return nil, err
+			}
+			for _, app := range apps {
+				out = append(out, ArgoApplication{File: d.file, Line: d.line, Cluster: d.cluster, Object: app,
+					GeneratedBy: "ApplicationSet " + metaString(d.obj, "namespace") + "/" + metaString(d.obj, "name")})
+			}
+		}
+	}
+	return out, nil
+}
