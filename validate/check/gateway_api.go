@@ -286,7 +286,7 @@ func backendField(r route, ns string, reason gatewayv1.RouteConditionReason, msg
 // port 80, say). istiod accepts it (buildDestination checks that the
 // Service exists, not its port) and routes to outbound|<port>||<host>, a
 // cluster it never pushes: read from the clusters of the gateway it
-// deploys for the route's parent, where Envoy answers 500 (no cluster).
+// deploys for the route's parent, where Envoy answers 503 (no cluster).
 func gatewayAPIBackendPort(ix *index.Index, env *Env) []Finding {
 	c := GatewayAPIBackendPort
 	ans, err := env.Mesh.Answer(ix)
@@ -330,7 +330,7 @@ func gatewayAPIBackendPort(ix *index.Index, env *Env) []Finding {
 					continue
 				}
 				out = append(out, c.findingAt(ix, r.o, []string{"spec", "rules", strconv.Itoa(j), "backendRefs", strconv.Itoa(k), "port"},
-					"rules[%d].backendRefs[%d] sends to port %d of Service %s, which has no such port (its ports: %s): istiod routes to cluster %s, which it does not push to gateway %s, and Envoy answers 500; use the Service's port, not the container's",
+					"rules[%d].backendRefs[%d] sends to port %d of Service %s, which has no such port (its ports: %s): istiod routes to cluster %s, which it does not push to gateway %s, and Envoy answers 503 (no cluster); use the Service's port, not the container's",
 					j, k, *b.Port, svc.Namespace+"/"+svc.Name, servicePorts(svc), cluster, gws[0].Name))
 			}
 		}
