@@ -235,7 +235,7 @@ func routeFindings(ix *index.Index, env *Env, c *Check) []Finding {
 						gatewayv1.RouteReasonInvalidKind:     "reference a core Service (group \"\", kind Service)",
 					}[want]
 					out = append(out, c.findingAt(ix, r.o, field,
-						"istiod does not resolve the backendRefs of %s%s: %s (%s), so Envoy answers 500 for the rule; %s",
+						"istiod does not resolve the backendRefs of %s%s: %s (%s), so the requests the rule matches reach no backend (Envoy answers 5xx); %s",
 						r.o.String(), what, cond.Message, cond.Reason, fix))
 				}
 			}
