@@ -36,3 +36,13 @@ func TestEmbeddedCRDsDecode(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkNew is what every run pays for the embedded CRDs before a
+// Gateway API object is validated: splitting and scanning the bundle.
+func BenchmarkNew(b *testing.B) {
+	for b.Loop() {
+		if _, err := New(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
