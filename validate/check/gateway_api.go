@@ -326,8 +326,8 @@ func gatewayAPIBackendPort(ix *index.Index, env *Env) []Finding {
 					continue // GWA005
 				}
 				cluster := fmt.Sprintf("outbound|%d||%s.%s.svc.cluster.local", *b.Port, b.Name, bns)
-				if slices.ContainsFunc(gws, func(g *mesh.Gateway) bool { return g.Clusters[cluster] }) {
-					continue
+				if hasPort(svc, int(*b.Port)) || slices.ContainsFunc(gws, func(g *mesh.Gateway) bool { return g.Clusters[cluster] }) {
+					continue // a cluster hidden from the gateway (exportTo) is not a port mistake
 				}
 				out = append(out, c.findingAt(ix, r.o, []string{"spec", "rules", strconv.Itoa(j), "backendRefs", strconv.Itoa(k), "port"},
 					"rules[%d].backendRefs[%d] sends to port %d of Service %s, which has no such port (its ports: %s): istiod routes to cluster %s, which it does not push to gateway %s, and Envoy answers 503 (no cluster); use the Service's port, not the container's",
@@ -336,6 +336,18 @@ func gatewayAPIBackendPort(ix *index.Index, env *Env) []Finding {
 		}
 	}
 	return out
+}
+
+// hasPort reports whether a Service declares port.
+func hasPort(svc *index.Object, port int) bool {
+	ports, _ := svc.Spec()["ports"].([]any)
+	for _, p := range ports {
+		pm, _ := p.(map[string]any)
+		if fmt.Sprint(pm["port"]) == strconv.Itoa(port) {
+			return true
+		}
+	}
+	return false
 }
 
 func servicePorts(svc *index.Object) string {
