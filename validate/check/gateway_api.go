@@ -125,7 +125,11 @@ func parentGateway(ix *index.Index, routeNS string, p gatewayv1.ParentReference)
 	}
 	key := ns + "/" + string(p.Name)
 	for _, g := range ix.KubeGateways() {
-		if g.Object.Namespace == ns && g.Object.Name == string(p.Name) {
+		gns := g.Object.Namespace
+		if gns == "" {
+			gns = "default" // as istiod reads an object without namespace
+		}
+		if gns == ns && g.Object.Name == string(p.Name) {
 			return &g, true, key
 		}
 	}
