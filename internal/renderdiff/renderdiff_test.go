@@ -3,6 +3,8 @@ package renderdiff
 import (
 	"strings"
 	"testing"
+
+	"meshops.dev/meshops/validate/render"
 )
 
 func TestFieldChanges(t *testing.T) {
@@ -37,5 +39,42 @@ func TestSummary(t *testing.T) {
 		if got := summary(tt.env); got != tt.want {
 			t.Errorf("summary = %q, want %q", got, tt.want)
 		}
+	}
+}
+
+// TestCompareGatewayAPI: a Gateway API route's hostname change is a field
+// change of that HTTPRoute.
+func TestCompareGatewayAPI(t *testing.T) {
+	const fixture = "../../validate/mesh/testdata/gatewayapi"
+	base, err := render.LoadDir(fixture)
+	if err != nil {
+		t.Fatal(err)
+	}
+	head, err := render.LoadDir(fixture)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := head.ReadFile("base/httproute.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := head.Add("base/httproute.yaml", []byte(strings.Replace(string(data), "- shop.acme.test", "- store.acme.test", 1))); err != nil {
+		t.Fatal(err)
+	}
+	envs, err := Compare(base, head)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range envs {
+		for _, r := range e.Resources {
+			for _, c := range r.Changes {
+				got = append(got, e.Dir+": "+r.ID+" "+c.Path+" "+c.Old+" -> "+c.New)
+			}
+		}
+	}
+	want := []string{"overlays/dev: HTTPRoute edge/shop spec.hostnames[0] shop.acme.test -> store.acme.test"}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("changes:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }

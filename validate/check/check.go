@@ -95,6 +95,9 @@ type Env struct {
 	Istio *istio.Validator
 	// GitOps validates Flux and Argo CD objects against their CRDs.
 	GitOps *crdschema.Validator
+	// GatewayAPI validates Gateway API objects against the standard
+	// channel's CRDs (validate/gatewayapi).
+	GatewayAPI *crdschema.Validator
 	// Tree is the repository the targets were rendered from.
 	Tree *render.Tree
 	// Mesh asks istiod's code about each target (validate/mesh); nil skips
@@ -273,6 +276,8 @@ func All() []*Check {
 		PodTemplateRules, ServiceRules, WorkloadRules, FluxVariables, FluxDependsOn, EditSelectsNothing,
 		InjectionByAnnotation, PluginType, PluginMatch, RouteSubset, RouteReach, GatewaySelector, PilotFailed,
 		GatewayReleaseUnselected, GatewayPortNotOnService, PlatformDisagreement,
+		GatewayAPISchema, GatewayAPIClass, GatewayAPIParent, GatewayAPINotAllowed, GatewayAPIBackend, GatewayAPIBackendPort,
+		GatewayAPIRefPermitted, GatewayAPIBackendKind, GatewayAPIHostname,
 	}
 	sort.Slice(all, func(i, j int) bool { return all[i].Code < all[j].Code })
 	return all

@@ -2,6 +2,7 @@ package check
 
 import (
 	"meshops.dev/meshops/validate/index"
+	"meshops.dev/meshops/validate/mesh"
 )
 
 // WasmPluginTargeting catches targetRefs that Istio accepts but applies nowhere.
@@ -17,9 +18,13 @@ var targetKinds = map[string]string{
 	"ServiceEntry": "networking.istio.io",
 }
 
-func wasmPluginTargeting(ix *index.Index, _ *Env) []Finding {
+func wasmPluginTargeting(ix *index.Index, env *Env) []Finding {
 	c := WasmPluginTargeting
 	var out []Finding
+	var ans *mesh.Answer
+	if env != nil && env.Mesh != nil {
+		ans, _ = env.Mesh.Answer(ix)
+	}
 	for _, p := range ix.WasmPlugins() {
 		o := p.Object
 		refs := p.Spec.GetTargetRefs()
@@ -43,6 +48,10 @@ func wasmPluginTargeting(ix *index.Index, _ *Env) []Finding {
 			case kind == "GatewayClass":
 			case !rendered(ix.GroupKind(wantGroup, kind), o.Namespace, name):
 				out = append(out, c.findingAt(ix, o, []string{"spec", "targetRefs"}, "targetRefs[%d] names %s %s/%s, which this overlay does not render: the plugin would attach to nothing", i, kind, o.Namespace, name))
+			case kind == "Gateway" && ans != nil:
+				if msg := gatewayReach(ix, ans, o, name); msg != "" {
+					out = append(out, c.findingAt(ix, o, []string{"spec", "targetRefs"}, "targetRefs[%d] names Gateway %s/%s, %s", i, o.Namespace, name, msg))
+				}
 			}
 		}
 	}
@@ -57,4 +66,41 @@ func rendered(objs []*index.Object, namespace, name string) bool {
 		}
 	}
 	return false
+}
+
+// gatewayReach says why a WasmPlugin that targets a rendered Gateway API
+// Gateway reaches no gateway in istiod's answer, or "" when istiod puts its
+// filter on the gateway it deploys for the Gateway. A Gateway of a class
+// no one handles is GWA002's finding; of another controller's class, istiod
+// deploys nothing and pushes nothing, and a WasmPlugin is Istio's.
+func gatewayReach(ix *index.Index, ans *mesh.Answer, o *index.Object, name string) string {
+	var deployed *mesh.KubeGateway
+	for i := range ans.KubeGateways {
+		if g := &ans.KubeGateways[i]; g.Object.Namespace == o.Namespace && g.Object.Name == name {
+			deployed = g
+		}
+	}
+	if deployed == nil {
+		for _, g := range ix.KubeGateways() {
+			if g.Object.Namespace != o.Namespace || g.Object.Name != name {
+				continue
+			}
+			ctl, known := mesh.GatewayClassController(ix, string(g.Value.Spec.GatewayClassName))
+			if !known {
+				return "" // GWA002
+			}
+			return "whose class " + string(g.Value.Spec.GatewayClassName) + " is handled by " + ctl + ", not by istiod: istiod deploys no gateway for it and the plugin runs nowhere; target a Gateway of class istio"
+		}
+		return ""
+	}
+	p := ans.Plugins[o.Namespace+"/"+o.Name]
+	gw := "gateway " + deployed.Deployment.String()
+	if p != nil {
+		for _, a := range p.Attached {
+			if a == gw {
+				return ""
+			}
+		}
+	}
+	return "but istiod puts the plugin in none of the filter chains of " + gw + ", the gateway it deploys for it; the plugin runs nowhere"
 }

@@ -223,3 +223,60 @@ func TestExplainGatewayWhereInstalled(t *testing.T) {
 		t.Errorf("hosts = %+v", rep.Hosts)
 	}
 }
+
+const gatewayAPIFixture = "../mesh/testdata/gatewayapi"
+
+// TestExplainGatewayAPI: the HTTPRoute's host answers through the gateway
+// istiod deploys for the Gateway API Gateway (edge/web-istio), and the
+// response carries the header of the WasmPlugin that targets the Gateway.
+func TestExplainGatewayAPI(t *testing.T) {
+	rep, err := Environment(loadTree(t, gatewayAPIFixture), "dev")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Error != "" || len(rep.Hosts) != 1 || len(rep.Hosts[0].Responses) != 1 {
+		t.Fatalf("report = %+v", rep)
+	}
+	h := rep.Hosts[0]
+	resp := h.Responses[0]
+	want := [][2]string{{":status", "200"}, {"x-environment", "dev"}}
+	if h.URL != "http://shop.acme.test/" || h.Gateway != "edge/web-istio" || resp.From != "Deployment shop/web" || !reflect.DeepEqual(resp.Headers, want) {
+		t.Errorf("host %s at %s, response from %s: %q, want http://shop.acme.test/ at edge/web-istio from Deployment shop/web: %q", h.URL, h.Gateway, resp.From, resp.Headers, want)
+	}
+	if len(resp.Plugins) != 1 || resp.Plugins[0].At != "gateway edge/web-istio" || resp.Plugins[0].Plugin != "edge/edge-headers" {
+		t.Errorf("plugins = %+v, want edge/edge-headers at gateway edge/web-istio", resp.Plugins)
+	}
+	var text bytes.Buffer
+	if err := WriteText(&text, rep); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{"edge/web-istio", "http://shop.acme.test/", "x-environment: dev"} {
+		if !strings.Contains(text.String(), s) {
+			t.Errorf("text output lacks %q:\n%s", s, text.String())
+		}
+	}
+}
+
+// TestChangesGatewayAPI: a change to the plugin's headers on a Gateway API
+// host is a change of that host's responses, never "no longer answers".
+func TestChangesGatewayAPI(t *testing.T) {
+	base := loadTree(t, gatewayAPIFixture)
+	head := loadTree(t, gatewayAPIFixture)
+	replace(t, head, "overlays/dev/wasmplugin.yaml", "value: dev", "value: qa")
+	b, err := Overlays(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := Overlays(head)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := Changes(b, h)
+	want := []string{"dev: responses from shop.acme.test change `x-environment: dev` -> `x-environment: qa`"}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("changes:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if got := Changes(b, b); len(got) != 0 {
+		t.Errorf("no change: %q", got)
+	}
+}

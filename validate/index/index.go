@@ -32,7 +32,8 @@ type Object struct {
 	// Content is the object as a generic map (apiVersion, kind, metadata, spec...).
 	Content map[string]any
 
-	istio istioForm // the typed form of an Istio object, decoded once (istio.go)
+	istio      istioForm      // the typed form of an Istio object, decoded once (istio.go)
+	gatewayAPI gatewayAPIForm // the typed form of a Gateway API object (gatewayapi.go)
 }
 
 // String names the object for messages: "WasmPlugin blog/blog-headers".

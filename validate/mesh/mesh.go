@@ -24,6 +24,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	kubefake "k8s.io/client-go/kubernetes/fake"
+	gatewayapifake "sigs.k8s.io/gateway-api/pkg/client/clientset/versioned/fake"
 
 	"istio.io/istio/pilot/pkg/config/kube/crd"
 	"istio.io/istio/pilot/pkg/model"
@@ -49,6 +50,12 @@ type Answer struct {
 	Gateways []*Gateway `json:"gateways"`
 	// Plugins is every WasmPlugin, by "namespace/name".
 	Plugins map[string]*Plugin `json:"-"`
+	// KubeGateways are the Gateway API Gateways istiod deploys a gateway
+	// for; their gateways are among Gateways, named by the Deployment.
+	KubeGateways []KubeGateway `json:"-"`
+	// RouteStatuses is the status istiod's gateway controller computes for
+	// every HTTPRoute and GRPCRoute, in render order.
+	RouteStatuses []*RouteStatus `json:"-"`
 }
 
 // Workload is one workload and what istiod gives its pods.
@@ -118,6 +125,10 @@ type Gateway struct {
 	Chains  []Chain   `json:"chains,omitempty"`
 	Routes  []*Route  `json:"routes"`
 	Servers []*Server `json:"-"`
+	// Kube is the Gateway API Gateway the gateway was deployed for, if any.
+	Kube *KubeGateway `json:"-"`
+	// Clusters are the clusters istiod pushes to the gateway, by name.
+	Clusters map[string]bool `json:"-"`
 }
 
 // Server is a networking.istio.io Gateway server that selects the gateway.
@@ -146,6 +157,8 @@ type Route struct {
 	Error          string   `json:"error,omitempty"`
 	// VirtualService is the one that declares the simulated path, if any.
 	VirtualService *index.Object `json:"-"`
+	// HTTPRoute is the Gateway API route that declares it, if any.
+	HTTPRoute *index.Object `json:"-"`
 	// From is the VirtualService ("namespace/name") whose route Envoy
 	// matched, read from the route's istio metadata.
 	From string `json:"routeFrom,omitempty"`
@@ -186,7 +199,7 @@ func Relevant(ix *index.Index) bool {
 		return true
 	}
 	for _, o := range ix.Objects {
-		if strings.HasSuffix(o.Group, "istio.io") {
+		if strings.HasSuffix(o.Group, "istio.io") || o.Group == index.GatewayAPIGroup {
 			return true
 		}
 	}
@@ -218,14 +231,20 @@ type pod struct {
 	w   *Workload
 	pod *corev1.Pod
 	ip  string
+	// decl is the ingress gateway the pod runs, for a gateway's pod; kube
+	// the Gateway API Gateway it was deployed for.
+	decl *IngressGateway
+	kube *KubeGateway
 }
 
 type inputs struct {
 	configs   []config.Config
 	objects   []kruntime.Object
 	pods      []pod
-	gateways  []pod // one per declared ingress gateway
+	gateways  []pod // one per declared ingress gateway, then one per KubeGateway
 	workloads []*Workload
+	kube      []KubeGateway
+	routes    bool // the target renders an HTTPRoute or a GRPCRoute
 }
 
 // creation is the creation time every config gets, so that istiod's
@@ -331,7 +350,8 @@ func (a *Analyzer) inputs(ix *index.Index) *inputs {
 		services = append(services, &svc)
 	}
 
-	for i, g := range a.Platform.IngressGateways {
+	for i := range a.Platform.IngressGateways {
+		g := a.Platform.IngressGateways[i]
 		ensureNS(g.Namespace)
 		ip := nextIP()
 		labels := map[string]string{}
@@ -357,8 +377,28 @@ func (a *Analyzer) inputs(ix *index.Index) *inputs {
 			Status: corev1.PodStatus{Phase: corev1.PodRunning, PodIP: ip, PodIPs: []corev1.PodIP{{IP: ip}},
 				Conditions: []corev1.PodCondition{{Type: corev1.PodReady, Status: corev1.ConditionTrue}}},
 		}
-		in.gateways = append(in.gateways, pod{pod: p, ip: ip, w: &Workload{Ref: "gateway " + g.String(), Namespace: g.Namespace, Name: g.Name}})
+		in.gateways = append(in.gateways, pod{pod: p, ip: ip, w: &Workload{Ref: "gateway " + g.String(), Namespace: g.Namespace, Name: g.Name}, decl: &a.Platform.IngressGateways[i]})
 	}
+
+	// The Gateway API: istiod's gateway controller reads the objects from
+	// the API server, and its deployment controller runs a gateway for each
+	// Gateway of a class it manages.
+	for _, o := range gatewayAPIObjects(ix) {
+		if m, ok := o.(interface{ GetNamespace() string }); ok && m.GetNamespace() != "" {
+			ensureNS(m.GetNamespace())
+		}
+		in.objects = append(in.objects, o)
+	}
+	in.routes = len(ix.HTTPRoutes())+len(ix.GRPCRoutes()) > 0
+	in.kube = kubeGateways(ix)
+	kubeSvcs, kubePods := kubeGatewayPods(in.kube, nextIP)
+	services = append(services, kubeSvcs...)
+	for i := range kubePods {
+		kubePods[i].kube = &in.kube[i]
+		kubePods[i].decl = &in.kube[i].Deployment
+		ensureNS(kubePods[i].pod.Namespace)
+	}
+	in.gateways = append(in.gateways, kubePods...)
 
 	nsNames := make([]string, 0, len(namespaces))
 	for ns := range namespaces {
@@ -490,13 +530,25 @@ func canonicalName(labels map[string]string, name string) string {
 // every object (client-go testing/fixture.go, managedFieldObjectTracker.Create):
 // most of a target's set-up time. Add files each object under the resource
 // meta.UnsafeGuessKindToResource names, which is right for the core and
-// discovery kinds given here (Namespace, Pod, Service, EndpointSlice); Istio
-// kinds go to the config store, not to this client.
+// discovery kinds given here (Namespace, Pod, Service, EndpointSlice) and
+// for the Gateway API kinds (gateways, httproutes, grpcroutes,
+// gatewayclasses, referencegrants), which go to the client's Gateway API
+// clientset; Istio kinds go to the config store, not to this client.
 func fakeClient(objects ...kruntime.Object) kubelib.Client {
 	c := kubelib.NewFakeClient()
 	tracker := c.Kube().(*kubefake.Clientset).Tracker()
+	gwTracker := c.GatewayAPI().(*gatewayapifake.Clientset).Tracker()
 	for _, o := range objects {
-		if err := tracker.Add(o.DeepCopyObject()); err != nil {
+		var err error
+		if gvr, ok := gatewayAPIResource(o); ok {
+			// The Gateway API's clientset, whose informers istiod's gateway
+			// controller runs, under the resource its CRD names (Add would
+			// guess "gatewaies").
+			err = gwTracker.Create(gvr, o.DeepCopyObject(), o.(metav1.Object).GetNamespace())
+		} else {
+			err = tracker.Add(o.DeepCopyObject())
+		}
+		if err != nil {
 			panic(fmt.Sprintf("fake Kubernetes client: add %T: %v", o, err))
 		}
 	}
@@ -510,6 +562,14 @@ func (a *Analyzer) run(t test.Failer, ix *index.Index, in *inputs) *Answer {
 		KubeClientBuilder: fakeClient,
 		MeshConfig:        a.Platform.Mesh,
 	})
+	var gwapi *gatewayAPIState
+	if in.routes || len(in.kube) > 0 {
+		st, err := settleGatewayAPI(s, t, ix, in.kube)
+		if err != nil {
+			t.Fatal(err)
+		}
+		gwapi = st
+	}
 	push := s.PushContext()
 	ans := &Answer{Target: ix.Target.Dir, Plugins: map[string]*Plugin{}}
 	for _, o := range ix.Kind("WasmPlugin") {
@@ -541,16 +601,29 @@ func (a *Analyzer) run(t test.Failer, ix *index.Index, in *inputs) *Answer {
 		p.w.Chains = chains(s, proxy, push, listeners, true, network)
 		attach(p.w.Ref, allChains(s, proxy, push, listeners, network))
 	}
-	for i, g := range in.gateways {
-		decl := a.Platform.IngressGateways[i]
+	for _, g := range in.gateways {
+		decl := *g.decl
 		proxy := s.SetupProxy(g.proxy(model.Router))
 		listeners := s.Listeners(proxy)
-		gw := &Gateway{Name: decl.String()}
+		gw := &Gateway{Name: decl.String(), Kube: g.kube, Clusters: map[string]bool{}}
+		for _, c := range s.Clusters(proxy) {
+			gw.Clusters[c.Name] = true
+		}
 		gw.Chains = chains(s, proxy, push, listeners, false, network)
 		attach(g.w.Ref, gw.Chains)
-		gw.Servers = a.servers(ix, decl)
-		gw.Routes = a.simulate(s, proxy, push, ix, decl, gw.Servers, listeners, in)
+		var reqs []request
+		if g.kube != nil {
+			reqs = kubeRequests(ix, g.kube)
+		} else {
+			gw.Servers = a.servers(ix, decl)
+			reqs = istioRequests(ix, gw.Servers)
+		}
+		gw.Routes = a.simulate(s, proxy, push, decl, reqs, gw.Clusters, in)
 		ans.Gateways = append(ans.Gateways, gw)
+	}
+	ans.KubeGateways = in.kube
+	if gwapi != nil {
+		ans.RouteStatuses = gwapi.statuses()
 	}
 	for k, p := range ans.Plugins {
 		sort.Strings(p.Attached)
@@ -766,13 +839,12 @@ type request struct {
 	host, path string
 	port       int
 	vs         *index.Object
+	route      *index.Object // the HTTPRoute, for a Gateway API gateway
 }
 
-// simulate sends one request per Gateway host and per path a bound
-// VirtualService declares through the gateway's listeners, with pilot's
-// simulation package, and resolves each cluster's endpoints with pilot's EDS
-// builder.
-func (a *Analyzer) simulate(s *xds.FakeDiscoveryServer, proxy *model.Proxy, push *model.PushContext, ix *index.Index, g IngressGateway, servers []*Server, listeners []*listener.Listener, in *inputs) []*Route {
+// istioRequests returns one request per Gateway host and per path a bound
+// VirtualService declares.
+func istioRequests(ix *index.Index, servers []*Server) []request {
 	var reqs []request
 	seen, routed := map[string]bool{}, map[string]bool{}
 	add := func(r request) {
@@ -811,10 +883,13 @@ func (a *Analyzer) simulate(s *xds.FakeDiscoveryServer, proxy *model.Proxy, push
 			}
 		}
 	}
-	clusters := map[string]bool{}
-	for _, c := range s.Clusters(proxy) {
-		clusters[c.Name] = true
-	}
+	return reqs
+}
+
+// simulate sends each request through the gateway's listeners with pilot's
+// simulation package, and resolves each cluster's endpoints with pilot's
+// EDS builder; clusters are the ones istiod pushes to the gateway.
+func (a *Analyzer) simulate(s *xds.FakeDiscoveryServer, proxy *model.Proxy, push *model.PushContext, g IngressGateway, reqs []request, clusters map[string]bool, in *inputs) []*Route {
 	sim := simulation.NewSimulationFromConfigGen(nil, s.ConfigGenTest, proxy)
 	byIP := map[string]string{}
 	for _, p := range in.pods {
@@ -830,7 +905,7 @@ func (a *Analyzer) simulate(s *xds.FakeDiscoveryServer, proxy *model.Proxy, push
 		}
 		res := sim.Run(simulation.Call{Port: int(target), HostHeader: r.host, Path: r.path, Protocol: simulation.HTTP, CallMode: simulation.CallModeGateway})
 		rt := &Route{Host: r.host, Port: r.port, Path: r.path, Listener: res.ListenerMatched, VirtualHost: res.VirtualHostMatched,
-			Route: res.RouteMatched, Cluster: res.ClusterMatched, VirtualService: r.vs}
+			Route: res.RouteMatched, Cluster: res.ClusterMatched, VirtualService: r.vs, HTTPRoute: r.route}
 		if res.Error != nil {
 			rt.Error = res.Error.Error()
 		}

@@ -9,6 +9,7 @@ import (
 	"sync"
 
 	"meshops.dev/meshops/validate/check"
+	"meshops.dev/meshops/validate/gatewayapi"
 	"meshops.dev/meshops/validate/gitops"
 	"meshops.dev/meshops/validate/index"
 	"meshops.dev/meshops/validate/istio"
@@ -155,6 +156,9 @@ func RunTree(tree *render.Tree, opts Options) (*Result, error) {
 		env.Istio, loadErr = istio.New()
 		if loadErr == nil {
 			env.GitOps, loadErr = gitops.New()
+		}
+		if loadErr == nil {
+			env.GatewayAPI, loadErr = gatewayapi.New()
 		}
 		// A target that shares another's render (index.Share: a plain Flux
 		// entry point beside a plain Argo CD one of the same path) gets that
