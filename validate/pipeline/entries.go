@@ -127,7 +127,10 @@ func planTargets(tree *render.Tree, discovered []render.Target, entries []*rende
 	}
 	plain := map[string]bool{}
 	for _, tg := range discovered {
-		if tg.Kind == render.Overlay && deployed[tg.Dir] {
+		// An overlay an entry point applies, or a folder of root entry points
+		// that one of them applies (an app-of-apps whose root Application
+		// syncs its own folder): the entry point renders it.
+		if (tg.Kind == render.Overlay || tg.Kind == render.Cluster) && deployed[tg.Dir] {
 			continue
 		}
 		if tg.Kind == render.Overlay {
