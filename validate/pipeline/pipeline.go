@@ -126,7 +126,7 @@ func RunTree(tree *render.Tree, opts Options) (*Result, error) {
 	prepared := make([]bool, len(targets))
 	workers := runtime.GOMAXPROCS(0)
 	for i, tg := range targets {
-		if tg.Entry != nil { // prepared by planTargets
+		if tg.Entry != nil || tg.Without != "" { // prepared by planTargets
 			prepared[i] = true
 			if tg.CustomSchema() {
 				workers = 1
@@ -183,6 +183,11 @@ func RunTree(tree *render.Tree, opts Options) (*Result, error) {
 			var own []check.Finding
 			for _, c := range checks {
 				own = append(own, c.Run(ix, env)...)
+			}
+			if plan.hidden[ix.Target.ID()] {
+				for i := range own { // a check may name the directory: the baseline's stay its own
+					own[i].Target = ix.Target.ID()
+				}
 			}
 			byOrigin[ix] = own
 			findings = append(findings, own...)
@@ -280,6 +285,13 @@ func RunTree(tree *render.Tree, opts Options) (*Result, error) {
 			result.Rendered = append(result.Rendered, targets[i])
 		}
 	}
+	baselineBuilt := map[string]bool{}
+	for _, ix := range indexes {
+		if ix != nil {
+			baselineBuilt[ix.Target.ID()] = true
+		}
+	}
+	findings = blameTransformers(plan, findings, baselineBuilt)
 	findings = attribute(plan, findings)
 	findings = append(findings, remote...)
 	findings = append(findings, plan.failed...)

@@ -34,6 +34,9 @@ type Target struct {
 	// BuildDir is where an entry point's target is built when its options
 	// change the kustomization: a copy of Dir beside it.
 	BuildDir string
+	// Without names the transformer a baseline leaves out of Dir's
+	// kustomization (PrepareWithout), "" for every other target.
+	Without string
 	// tree is the tree a Flux target builds from (its GitRepository's
 	// artifact), when not the repository's.
 	tree         *Tree
@@ -49,6 +52,9 @@ func (t Target) Name() string { return path.Base(t.Dir) }
 func (t Target) ID() string {
 	if t.Entry != nil {
 		return t.Entry.ID()
+	}
+	if t.Without != "" {
+		return t.Dir + "#without:" + t.Without
 	}
 	return t.Dir
 }
