@@ -141,6 +141,14 @@ func TestEntriesFluxLayout(t *testing.T) {
 			t.Error("a target failed and RenderFailed is false")
 		}
 	})
+	t.Run("base image not pinned in apps/staging", func(t *testing.T) {
+		// IMG002 is the policy of overlays/<env>, where make bump edits
+		// images:; a Flux layout's apps/staging pins as its team chooses.
+		r := runLayout(t, loadLayout(t, fluxLayout,
+			fileEdit{"apps/base/podinfo/kustomization.yaml", "  - release.yaml\n", "  - release.yaml\n  - redis.yaml\n"},
+			fileEdit{"apps/base/podinfo/redis.yaml", "", readLayoutFile(t, argoLayout, "guestbook/guestbook-ui-deployment.yaml")}))
+		equal(t, "findings", r.findings, nil)
+	})
 	t.Run("production path typo", func(t *testing.T) {
 		r := runLayout(t, loadLayout(t, fluxLayout, fileEdit{"clusters/production/apps.yaml", "path: ./apps/production", "path: ./apps/prod"}))
 		equal(t, "findings", r.findings, []string{"GO001 clusters/production/apps.yaml:1 Kustomization flux-system/apps"})
