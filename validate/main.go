@@ -36,7 +36,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	listChecks := fs.Bool("list-checks", false, "print every check with its code, severity and rationale, and exit")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: go run ./validate [flags] [repo-root]\n\n"+
-			"Renders every overlays/<env> and clusters/... entry point offline with Kustomize and runs every check.\n"+
+			"Renders every overlays/<env> and every Flux Kustomization and Argo CD Application (under clusters/, or wherever they live) offline and runs every check.\n"+
 			"repo-root defaults to the current directory.\n\n"+
 			"Exit status: 0 no error-level finding, 1 error-level findings, 2 a target could not be rendered, a check crashed, or the repository could not be read.\n\nFlags:\n")
 		fs.PrintDefaults()
