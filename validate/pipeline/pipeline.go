@@ -116,7 +116,7 @@ func RunTree(tree *render.Tree, opts Options) (*Result, error) {
 	}
 	if opts.Mesh != MeshOff {
 		env.Mesh = mesh.NewSession(platform)
-		if synced := syncedDirs(tree); opts.Mesh != MeshAll && len(synced) > 0 {
+		if synced := syncedDirs(entries); opts.Mesh != MeshAll && len(synced) > 0 {
 			env.Mesh.Only = func(dir string) bool { return synced[dir] }
 		}
 	}
