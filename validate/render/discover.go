@@ -101,7 +101,7 @@ func Discover(t *Tree) ([]Target, error) {
 		return nil, err
 	}
 	if len(targets) == 0 && len(l.entries) == 0 {
-		return nil, fmt.Errorf("%s: nothing to validate: no overlays/<env>/ with a kustomization file, and no Flux Kustomization or Argo CD Application (under clusters/, or in any folder when there is no clusters/)", t.Dir)
+		return nil, fmt.Errorf("nothing to validate in %s: no overlays/<env>/ with a kustomization file, and no Flux Kustomization or Argo CD Application (under clusters/, or in any folder when there is no clusters/)", t.Dir)
 	}
 	if t.IsDir("clusters") {
 		if err := discoverClusters(t, "clusters", &targets); err != nil {
