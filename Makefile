@@ -18,16 +18,19 @@ help: ## List the targets
 
 # The first build downloads the modules and compiles Istio's and Kubernetes'
 # code: minutes, not seconds (README, "Set up"). Say so, and show progress.
+# Builds report on stderr and recipes that print a report are silent (@), so
+# that make validate OUTPUT=json|sarif > file, make diff > file and make
+# explain OUTPUT=json > file write only the document.
 $(VALIDATE): $(GO_SOURCES)
-	@if [ -x $@ ]; then echo "go build -o $@ ./validate"; go build -o $@ ./validate; else \
+	@if [ -x $@ ]; then echo "go build -o $@ ./validate" >&2; go build -o $@ ./validate; else \
 	  echo "make: first build of the validator: Go downloads the modules and compiles Istio's and Kubernetes' code; this takes several minutes once (see README, Set up), later builds take seconds" >&2; \
 	  scripts/first-build.sh $@ ./validate; fi
 
 $(ROLLOUT): $(GO_SOURCES)
-	go build -o $@ ./cmd/rollout
+	@echo "go build -o $@ ./cmd/rollout" >&2; go build -o $@ ./cmd/rollout
 
 $(EXPLAIN): $(GO_SOURCES)
-	go build -o $@ ./cmd/explain
+	@echo "go build -o $@ ./cmd/explain" >&2; go build -o $@ ./cmd/explain
 
 $(FORK): $(GO_SOURCES)
 	go build -o $@ ./cmd/fork
@@ -36,8 +39,8 @@ init: $(FORK) ## Make the fork yours: REPO=git-url REGISTRY=host[:port]/path/nam
 	@$(FORK) $(if $(REPO),--repo "$(REPO)") $(if $(REGISTRY),--registry "$(REGISTRY)") $(if $(DOMAIN),--domain "$(DOMAIN)") $(if $(DRY_RUN),--dry-run)
 
 validate: $(VALIDATE) ## Render every overlay and cluster entry point offline and check them (OUTPUT=text|json|github|sarif) [CLUSTER=kubeconfig context: then dry-run every object there]
-	$(VALIDATE) -o $(OUTPUT) .
-	$(if $(CLUSTER),go run ./cmd/dryrun --context "$(CLUSTER)" .)
+	@$(VALIDATE) -o $(OUTPUT) .
+	@$(if $(CLUSTER),go run ./cmd/dryrun --context "$(CLUSTER)" .)
 
 # The API server oracle's programs, pinned in their own module (tools/kube)
 # so that k8s.io/kubernetes never enters go.mod.
@@ -69,8 +72,8 @@ push: ## Push plugin.wasm as an OCI image without Docker (IMAGE=registry/repo:ta
 bump: $(ROLLOUT) ## Pin one image in one overlay: ENV=dev IMAGE=name TAG=tag and/or DIGEST=sha256:...
 	$(ROLLOUT) bump --env "$(ENV)" --image "$(IMAGE)" $(if $(TAG),--tag "$(TAG)") $(if $(DIGEST),--digest "$(DIGEST)")
 
-promote: $(ROLLOUT) ## Copy every pinned image from one overlay to another: FROM=dev TO=staging
-	$(ROLLOUT) promote --from "$(FROM)" --to "$(TO)"
+promote: $(ROLLOUT) ## Copy the pins of the images TO renders from one overlay to another: FROM=dev TO=staging [DIGEST=sha256:...] (else the registry's digest of FROM's tag where TO pins by digest)
+	$(ROLLOUT) promote --from "$(FROM)" --to "$(TO)" $(if $(DIGEST),--digest "$(DIGEST)")
 
 diff: $(ROLLOUT) ## What the work tree changes in each environment's manifests [BASE=git-ref, default: merge base with main]
 	@$(ROLLOUT) diff $(if $(BASE),--base "$(BASE)")

@@ -75,7 +75,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if fs.NArg() == 1 {
 		root = fs.Arg(0)
 	}
-	if err := report.Write(io.Discard, *format, nil, nil, nil); err != nil {
+	if err := report.WriteFor(io.Discard, *format, report.Tool{}, nil, nil, nil); err != nil {
 		fmt.Fprintln(stderr, "validate:", err)
 		return 2
 	}
@@ -88,7 +88,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	for _, tg := range res.Rendered {
 		rendered = append(rendered, tg.ID())
 	}
-	if err := report.Write(stdout, *format, res.Findings, rendered, checks); err != nil {
+	if err := report.WriteFor(stdout, *format, report.ToolOf(root), res.Findings, rendered, checks); err != nil {
 		fmt.Fprintln(stderr, "validate:", err)
 		return 2
 	}

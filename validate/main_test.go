@@ -5,10 +5,15 @@ import (
 	"encoding/json"
 	"flag"
 	"os"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
+	"github.com/santhosh-tekuri/jsonschema/v6"
+
 	"meshops.dev/meshops/validate/mesh"
+	"meshops.dev/meshops/validate/report"
 )
 
 var update = flag.Bool("update", false, "rewrite README.md's check table from --list-checks")
@@ -76,35 +81,142 @@ func TestExitCodes(t *testing.T) {
 	}
 }
 
-func TestSARIFIsValidJSON(t *testing.T) {
-	var out, errb bytes.Buffer
-	if code := run([]string{"-o", "sarif", "render/testdata/remote"}, &out, &errb); code != 2 {
-		t.Fatalf("exit %d: %s", code, errb.String())
-	}
-	var doc struct {
-		Version string `json:"version"`
-		Runs    []struct {
-			Results []struct {
-				RuleID    string `json:"ruleId"`
-				Locations []struct {
-					PhysicalLocation struct {
-						ArtifactLocation struct {
-							URI string `json:"uri"`
-						} `json:"artifactLocation"`
-					} `json:"physicalLocation"`
-				} `json:"locations"`
-			} `json:"results"`
-		} `json:"runs"`
-	}
-	if err := json.Unmarshal(out.Bytes(), &doc); err != nil {
+// reportRepos are what the report tests run the validator on, as make
+// validate OUTPUT=format > file does, with the exit status each gives.
+var reportRepos = []struct {
+	dir  string
+	code int
+}{
+	{"..", 0},                     // the shipped repository
+	{"testdata/onebroken", 2},     // RN002 with a line, WL001
+	{"render/testdata/remote", 2}, // RN001
+}
+
+// TestSARIFMatchesTheSchema validates -o sarif against the SARIF 2.1.0
+// JSON schema (Microsoft's copy, report/testdata/README.md): every result
+// of a finding with a line has that line as its region.
+func TestSARIFMatchesTheSchema(t *testing.T) {
+	f, err := os.Open("report/testdata/sarif-2.1.0.json")
+	if err != nil {
 		t.Fatal(err)
 	}
-	if doc.Version != "2.1.0" || len(doc.Runs) != 1 || len(doc.Runs[0].Results) != 1 {
-		t.Fatalf("unexpected SARIF: %s", out.String())
+	schemaDoc, err := jsonschema.UnmarshalJSON(f)
+	f.Close()
+	if err != nil {
+		t.Fatal(err)
 	}
-	r := doc.Runs[0].Results[0]
-	if r.RuleID != "RN001" || r.Locations[0].PhysicalLocation.ArtifactLocation.URI != "overlays/dev/kustomization.yaml" {
-		t.Errorf("result %+v", r)
+	c := jsonschema.NewCompiler()
+	c.AssertFormat()
+	if err := c.AddResource("sarif-2.1.0.json", schemaDoc); err != nil {
+		t.Fatal(err)
+	}
+	schema, err := c.Compile("sarif-2.1.0.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range reportRepos {
+		var out, errb bytes.Buffer
+		if code := run([]string{"-o", "json", r.dir}, &out, &errb); code != r.code {
+			t.Fatalf("%s: exit %d: %s", r.dir, code, errb.String())
+		}
+		var findings report.JSON
+		if err := json.Unmarshal(out.Bytes(), &findings); err != nil {
+			t.Fatal(err)
+		}
+		out.Reset()
+		if code := run([]string{"-o", "sarif", r.dir}, &out, &errb); code != r.code {
+			t.Fatalf("%s: exit %d: %s", r.dir, code, errb.String())
+		}
+		inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(out.Bytes()))
+		if err != nil {
+			t.Fatalf("%s: %v", r.dir, err)
+		}
+		if err := schema.Validate(inst); err != nil {
+			t.Errorf("%s: -o sarif is not valid SARIF 2.1.0: %v", r.dir, err)
+		}
+		var doc struct {
+			Runs []struct {
+				Tool struct {
+					Driver struct{ Version, InformationURI string }
+				}
+				Results []struct {
+					RuleID    string
+					Locations []struct {
+						PhysicalLocation struct {
+							ArtifactLocation struct{ URI string }
+							Region           *struct{ StartLine, EndLine int }
+						}
+					}
+				}
+			}
+		}
+		if err := json.Unmarshal(out.Bytes(), &doc); err != nil {
+			t.Fatal(err)
+		}
+		run := doc.Runs[0]
+		if !regexp.MustCompile(`^[0-9]`).MatchString(run.Tool.Driver.Version) || run.Tool.Driver.InformationURI == "" {
+			t.Errorf("%s: driver %+v lacks version or informationUri", r.dir, run.Tool.Driver)
+		}
+		if len(run.Results) != len(findings.Findings) || r.code != 0 && len(run.Results) == 0 {
+			t.Fatalf("%s: %d results for %d findings", r.dir, len(run.Results), len(findings.Findings))
+		}
+		for i, res := range run.Results {
+			fd := findings.Findings[i]
+			loc := res.Locations[0].PhysicalLocation
+			if loc.Region == nil {
+				t.Fatalf("%s: result %s %s has no region", r.dir, res.RuleID, loc.ArtifactLocation.URI)
+			}
+			line, end := loc.Region.StartLine, loc.Region.EndLine
+			// A finding about a whole file has the whole file as its region.
+			want, wantEnd := fd.Line, 0
+			if fd.Line == 0 {
+				data, err := os.ReadFile(filepath.Join(r.dir, fd.File))
+				if err != nil {
+					t.Fatal(err)
+				}
+				want, wantEnd = 1, strings.Count(string(data), "\n")
+			}
+			if res.RuleID != fd.Code || loc.ArtifactLocation.URI != fd.File || line != want || end != wantEnd {
+				t.Errorf("%s: result %s %s:%d-%d, finding %s %s:%d", r.dir, res.RuleID, loc.ArtifactLocation.URI, line, end, fd.Code, fd.File, fd.Line)
+			}
+		}
+	}
+}
+
+// TestJSONDecodesStrictly: -o json is one document of report.JSON's shape,
+// no field more, and its counts match its findings.
+func TestJSONDecodesStrictly(t *testing.T) {
+	for _, r := range reportRepos {
+		var out, errb bytes.Buffer
+		if code := run([]string{"-o", "json", r.dir}, &out, &errb); code != r.code {
+			t.Fatalf("%s: exit %d: %s", r.dir, code, errb.String())
+		}
+		dec := json.NewDecoder(bytes.NewReader(out.Bytes()))
+		dec.DisallowUnknownFields()
+		var doc report.JSON
+		if err := dec.Decode(&doc); err != nil {
+			t.Fatalf("%s: %v\n%s", r.dir, err, out.String())
+		}
+		if dec.More() {
+			t.Errorf("%s: more than one document", r.dir)
+		}
+		errs, warns := 0, 0
+		for _, f := range doc.Findings {
+			if f.Code == "" || f.File == "" || f.Message == "" || len(f.AllTargets()) == 0 {
+				t.Errorf("%s: finding %+v lacks a field", r.dir, f)
+			}
+			if f.Severity == "error" {
+				errs++
+			} else {
+				warns++
+			}
+		}
+		if doc.Summary.Errors != errs || doc.Summary.Warnings != warns || doc.Summary.Targets != len(doc.Summary.Rendered) || doc.Istio != mesh.Version {
+			t.Errorf("%s: summary %+v for %d errors, %d warnings", r.dir, doc.Summary, errs, warns)
+		}
+		if (r.code == 0) != (errs == 0) {
+			t.Errorf("%s: exit %d with %d errors", r.dir, r.code, errs)
+		}
 	}
 }
 

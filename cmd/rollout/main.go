@@ -2,7 +2,7 @@
 // time, and shows what a branch changes in each environment.
 //
 //	rollout bump    --env dev --image NAME [--tag TAG] [--digest sha256:...]
-//	rollout promote --from dev --to staging
+//	rollout promote --from dev --to staging [--digest sha256:...]
 //	rollout diff    [--base REF]
 //
 // bump and promote edit overlays/<env>/kustomization.yaml (only the images:
@@ -29,7 +29,7 @@ func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
 
 const usage = `Usage:
   rollout bump    --env ENV --image NAME [--tag TAG] [--digest sha256:...]   pin one image in one overlay
-  rollout promote --from ENV --to ENV                                        copy every pin from one overlay to another
+  rollout promote --from ENV --to ENV [--digest sha256:...]                  copy the pins of the images the target renders
   rollout diff    [--base REF]                                               what the working tree changes in each environment
 Run rollout COMMAND --help for its flags. Every command takes --repo DIR (default .).`
 
@@ -58,13 +58,20 @@ func run(args []string, stdout, stderr io.Writer) int {
 // overlayFile returns the kustomization file of overlays/<env>, or an error
 // listing the environments there are.
 func overlayFile(repo, env string) (string, error) {
+	_, _, file, err := overlay(repo, env)
+	return file, err
+}
+
+// overlay returns the repository, the target of overlays/<env> and its
+// kustomization file.
+func overlay(repo, env string) (*render.Tree, render.Target, string, error) {
 	tree, err := render.LoadDir(repo)
 	if err != nil {
-		return "", err
+		return nil, render.Target{}, "", err
 	}
 	targets, err := render.Discover(tree)
 	if err != nil {
-		return "", err
+		return nil, render.Target{}, "", err
 	}
 	var envs []string
 	for _, tg := range targets {
@@ -73,10 +80,10 @@ func overlayFile(repo, env string) (string, error) {
 		}
 		envs = append(envs, tg.Name())
 		if tg.Name() == env && !strings.ContainsAny(env, `/\`) {
-			return filepath.Join(repo, filepath.FromSlash(render.KustomizationFile(tree, tg.Dir))), nil
+			return tree, tg, filepath.Join(repo, filepath.FromSlash(render.KustomizationFile(tree, tg.Dir))), nil
 		}
 	}
-	return "", fmt.Errorf("unknown environment %q (overlays/ has %s)", env, strings.Join(envs, ", "))
+	return nil, render.Target{}, "", fmt.Errorf("unknown environment %q (overlays/ has %s)", env, strings.Join(envs, ", "))
 }
 
 func readPins(file string) (*pins.File, error) {
@@ -166,55 +173,4 @@ func bump(args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stdout, "%s: %s -> %s\n", file, before.Ref(), after.Ref())
 	return commit(*repo, path.Join("overlays", *env), f, original, stdout, stderr)
-}
-
-func promote(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("promote", flag.ContinueOnError)
-	repo := repoFlag(fs)
-	from := fs.String("from", "", "the environment to copy pins from")
-	to := fs.String("to", "", "the environment to copy pins to")
-	if !parse(fs, args, stderr) {
-		return 2
-	}
-	if *from == "" || *to == "" || *from == *to {
-		fmt.Fprintln(stderr, "rollout promote: --from and --to must name two environments (make promote FROM=dev TO=staging)")
-		return 2
-	}
-	fail := func(err error) int {
-		fmt.Fprintf(stderr, "rollout promote: %v\n", err)
-		return 2
-	}
-	fromFile, err := overlayFile(*repo, *from)
-	if err != nil {
-		return fail(err)
-	}
-	toFile, err := overlayFile(*repo, *to)
-	if err != nil {
-		return fail(err)
-	}
-	src, err := readPins(fromFile)
-	if err != nil {
-		return fail(err)
-	}
-	dst, err := readPins(toFile)
-	if err != nil {
-		return fail(err)
-	}
-	original := append([]byte(nil), dst.Bytes()...)
-	changes, err := dst.Promote(src)
-	if err != nil {
-		return fail(err)
-	}
-	if len(changes) == 0 {
-		fmt.Fprintf(stdout, "%s already runs what %s runs\n", *to, *from)
-		return 0
-	}
-	for _, c := range changes {
-		if c.Added {
-			fmt.Fprintf(stdout, "%s: %s (added)\n", toFile, c.After.Ref())
-		} else {
-			fmt.Fprintf(stdout, "%s: %s -> %s\n", toFile, c.Before.Ref(), c.After.Ref())
-		}
-	}
-	return commit(*repo, path.Join("overlays", *to), dst, original, stdout, stderr)
 }

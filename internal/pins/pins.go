@@ -340,17 +340,41 @@ func applyEdits(src []byte, edits []edit) ([]byte, error) {
 type Change struct {
 	Before, After Pin
 	Added         bool
+	// Resolved says that After.Digest came from PromoteOptions.Resolve:
+	// the target pins the image by digest and the source by tag only.
+	Resolved bool
 }
 
-// Promote copies every pin of from (tag and digest) onto the entry of the
-// same name in f, and appends the entries f lacks. Entries only f has stay.
-func (f *File) Promote(from *File) ([]Change, error) {
+// PromoteOptions say which of the source's pins a promotion copies, and
+// where a digest the source lacks comes from.
+type PromoteOptions struct {
+	// Renders reports whether the target environment renders the image of
+	// a source entry; the entries it does not are skipped (returned, not
+	// copied). nil copies every entry.
+	Renders func(Pin) bool
+	// Resolve returns the digest of a source entry's tag, for an entry the
+	// target pins by digest (its entry has one) while the source pins a
+	// different tag without a digest. nil refuses such a promotion.
+	Resolve func(Pin) (string, error)
+}
+
+// Promote copies every pin of from (tag and digest) that the target
+// renders onto the entry of the same name in f, and appends the entries f
+// lacks. Entries only f has stay. Where f pins an image by digest and from
+// by tag only, the digest is the one opts.Resolve gives for from's tag; the
+// same tag keeps f's digest (f already runs that tag, by content). It
+// returns the changes and the entries skipped because f does not render
+// their image.
+func (f *File) Promote(from *File, opts PromoteOptions) (changes []Change, skipped []Pin, err error) {
 	if f.images == nil {
-		return nil, fmt.Errorf("%s: no images: list to promote into", f.Path)
+		return nil, nil, fmt.Errorf("%s: no images: list to promote into", f.Path)
 	}
-	var changes []Change
 	for _, src := range from.entries {
 		if src.NewTag == "" && src.Digest == "" {
+			continue
+		}
+		if opts.Renders != nil && !opts.Renders(src.Pin) {
+			skipped = append(skipped, src.Pin)
 			continue
 		}
 		i := -1
@@ -361,21 +385,37 @@ func (f *File) Promote(from *File) ([]Change, error) {
 		}
 		if i < 0 {
 			if err := f.appendEntry(from, src); err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			changes = append(changes, Change{After: src.Pin, Added: true})
 			continue
 		}
-		if f.entries[i].NewTag == src.NewTag && f.entries[i].Digest == src.Digest {
+		tag, digest, resolved := src.NewTag, src.Digest, false
+		if cur := f.entries[i].Pin; digest == "" && tag != "" && cur.Digest != "" {
+			if tag == cur.NewTag {
+				continue
+			}
+			if opts.Resolve == nil {
+				return nil, nil, fmt.Errorf("%s pins %s by digest and %s pins tag %s only: give its digest", f.Path, cur.Name, from.Path, tag)
+			}
+			if digest, err = opts.Resolve(src.Pin); err != nil {
+				return nil, nil, err
+			}
+			if err := CheckDigest(digest); err != nil {
+				return nil, nil, fmt.Errorf("%s: %w", src.Name, err)
+			}
+			resolved = true
+		}
+		if f.entries[i].NewTag == tag && f.entries[i].Digest == digest {
 			continue
 		}
-		before, after, err := f.pin(i, src.NewTag, src.Digest)
+		before, after, err := f.pin(i, tag, digest)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		changes = append(changes, Change{Before: before, After: after})
+		changes = append(changes, Change{Before: before, After: after, Resolved: resolved})
 	}
-	return changes, nil
+	return changes, skipped, nil
 }
 
 // appendEntry copies src's lines from its file to the end of f's images:

@@ -1,6 +1,7 @@
 package pins
 
 import (
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -113,7 +114,7 @@ func TestPromote(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	changes, err := to.Promote(from)
+	changes, skipped, err := to.Promote(from, PromoteOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -123,7 +124,88 @@ func TestPromote(t *testing.T) {
 	if got != want {
 		t.Errorf("promoted file:\n%s\nwant:\n%s", got, want)
 	}
-	if len(changes) != 2 || changes[0].After.NewTag != "1.27.3-alpine" || !changes[1].Added {
-		t.Errorf("changes = %+v", changes)
+	if len(changes) != 2 || changes[0].After.NewTag != "1.27.3-alpine" || !changes[1].Added || len(skipped) != 0 {
+		t.Errorf("changes = %+v, skipped %+v", changes, skipped)
+	}
+}
+
+// dev follows tags; staging pins the same images by tag and digest.
+const (
+	devPins     = "images:\n- name: busybox\n  newTag: \"1.37\"\n- name: oci://localhost:5000/team/plugin\n  newName: oci://localhost:5000/team/plugin\n  newTag: v2\n- name: docker.io/library/debug-tools\n  newTag: \"7\"\n"
+	stagingPins = "images:\n- name: busybox\n  newTag: \"1.36\"\n- name: oci://localhost:5000/team/plugin\n  newName: oci://localhost:5000/team/plugin\n  newTag: v1\n  digest: sha256:1111111111111111111111111111111111111111111111111111111111111111\n"
+)
+
+func parse(t *testing.T, name, src string) *File {
+	t.Helper()
+	f, err := Parse(name, []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+// TestPromoteResolvesTheDigest: the plugin, pinned by digest in staging and
+// by tag in dev, gets the digest Resolve gives for dev's tag; busybox,
+// pinned by tag in both, gets the tag; the image staging does not render is
+// skipped and reported.
+func TestPromoteResolvesTheDigest(t *testing.T) {
+	digest := "sha256:" + strings.Repeat("2", 64)
+	var asked []Pin
+	to := parse(t, "staging.yaml", stagingPins)
+	changes, skipped, err := to.Promote(parse(t, "dev.yaml", devPins), PromoteOptions{
+		Renders: func(p Pin) bool { return p.Name != "docker.io/library/debug-tools" },
+		Resolve: func(p Pin) (string, error) { asked = append(asked, p); return digest, nil },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "images:\n- name: busybox\n  newTag: \"1.37\"\n- name: oci://localhost:5000/team/plugin\n  newName: oci://localhost:5000/team/plugin\n  newTag: v2\n  digest: " + digest + "\n"
+	if got := string(to.Bytes()); got != want {
+		t.Errorf("promoted file:\n%s\nwant:\n%s", got, want)
+	}
+	if len(asked) != 1 || asked[0].NewName != "oci://localhost:5000/team/plugin" || asked[0].NewTag != "v2" {
+		t.Errorf("Resolve was asked %+v, want the plugin at v2 once", asked)
+	}
+	if len(changes) != 2 || changes[0].Resolved || !changes[1].Resolved || changes[1].After.Digest != digest {
+		t.Errorf("changes %+v", changes)
+	}
+	if len(skipped) != 1 || skipped[0].Name != "docker.io/library/debug-tools" {
+		t.Errorf("skipped %+v, want the debug image", skipped)
+	}
+}
+
+// TestPromoteSameTagKeepsTheDigest: staging already runs dev's tag, by
+// digest: nothing to ask the registry, nothing to change.
+func TestPromoteSameTagKeepsTheDigest(t *testing.T) {
+	to := parse(t, "staging.yaml", stagingPins)
+	from := parse(t, "dev.yaml", strings.Replace(strings.Replace(devPins, "newTag: v2", "newTag: v1", 1), `"1.37"`, `"1.36"`, 1))
+	changes, _, err := to.Promote(from, PromoteOptions{Resolve: func(p Pin) (string, error) {
+		t.Errorf("Resolve(%+v) called", p)
+		return "", nil
+	}})
+	if err != nil || len(changes) != 1 || !changes[0].Added || string(to.Bytes()) != stagingPins+"- name: docker.io/library/debug-tools\n  newTag: \"7\"\n" {
+		t.Errorf("changes %+v, %v:\n%s", changes, err, to.Bytes())
+	}
+}
+
+// TestPromoteRefusesWithoutADigest: no resolver, or one that fails, or
+// one that gives no digest: an error naming the image (rollout then writes
+// nothing).
+func TestPromoteRefusesWithoutADigest(t *testing.T) {
+	for _, tt := range []struct {
+		resolve func(Pin) (string, error)
+		want    string
+	}{
+		{nil, "pins oci://localhost:5000/team/plugin by digest and dev.yaml pins tag v2 only"},
+		{func(Pin) (string, error) {
+			return "", fmt.Errorf("cannot resolve the digest of localhost:5000/team/plugin:v2: refused")
+		}, "localhost:5000/team/plugin:v2: refused"},
+		{func(Pin) (string, error) { return "sha256:abc", nil }, `oci://localhost:5000/team/plugin: digest "sha256:abc" is not of the form`},
+	} {
+		to := parse(t, "staging.yaml", stagingPins)
+		_, _, err := to.Promote(parse(t, "dev.yaml", devPins), PromoteOptions{Resolve: tt.resolve})
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("error %v, want %q", err, tt.want)
+		}
 	}
 }

@@ -216,3 +216,35 @@ func TestRenovateSupplyChainRules(t *testing.T) {
 		}
 	}
 }
+
+// TestRenovateKeepsDevOnTags: Renovate's image bumps keep dev the way make
+// promote expects it (README, "Roll out"): by tag, its digest resolved at
+// promotion. No rule pins digests for the regex managers, and each docker
+// regex manager captures a digest after newTag, so that a digest someone
+// pinned in dev moves with its tag instead of going stale.
+func TestRenovateKeepsDevOnTags(t *testing.T) {
+	cfg := readRenovate(t)
+	for i, r := range cfg.PackageRules {
+		if r.PinDigests == nil || !*r.PinDigests {
+			continue
+		}
+		if len(r.MatchManagers) == 0 {
+			t.Errorf("packageRules[%d] pins digests for every manager: dev's images would be pinned by digest", i)
+		}
+		for _, m := range r.MatchManagers {
+			if strings.Contains(m, "regex") {
+				t.Errorf("packageRules[%d] pins digests for %s: dev's images would be pinned by digest", i, m)
+			}
+		}
+	}
+	for i, m := range cfg.CustomManagers {
+		if m.DatasourceTemplate != "docker" {
+			continue
+		}
+		for j, p := range m.MatchStrings {
+			if !strings.Contains(p, "(?<currentDigest>") {
+				t.Errorf("customManagers[%d].matchStrings[%d] captures no currentDigest: a digest in dev would not move with its tag", i, j)
+			}
+		}
+	}
+}

@@ -6,12 +6,17 @@
 package testrepo
 
 import (
+	"bytes"
+	"fmt"
 	"io/fs"
+	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"meshops.dev/meshops/internal/fork"
 )
@@ -127,8 +132,15 @@ func copyFile(src, dst string) error {
 // Domain. It fails the test if the fork does not validate.
 func Fork(t testing.TB) string {
 	t.Helper()
+	return ForkTo(t, Registry)
+}
+
+// ForkTo is Fork with the plugin's image repository registry
+// (host[:port]/path/name): a registry a test runs (StartRegistry).
+func ForkTo(t testing.TB, registry string) string {
+	t.Helper()
 	dir := Copy(t)
-	v, err := fork.Parse(Repo, Registry, Domain)
+	v, err := fork.Parse(Repo, registry, Domain)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -157,4 +169,63 @@ func Commit(t testing.TB, dir, message string) {
 	}
 	Git(t, dir, "add", "-A")
 	Git(t, dir, "-c", "user.name=test", "-c", "user.email=test@fork.test", "commit", "-q", "--allow-empty", "-m", message)
+}
+
+// StartRegistry runs Debian's docker-registry (distribution 2.8) on a free
+// loopback port, with its storage in a temporary directory, and stops it
+// when the test ends. It returns host:port. Without the program the test
+// skips, saying what it needs.
+func StartRegistry(t testing.TB) string {
+	t.Helper()
+	bin, err := exec.LookPath("docker-registry")
+	if err != nil {
+		t.Skip("docker-registry is not installed (apt-get install docker-registry; .ci/run installs it): skipping the registry test")
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "config.yml")
+	conf := fmt.Sprintf("version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: %s\nhttp:\n  addr: %s\n", filepath.Join(dir, "data"), addr)
+	if err := os.WriteFile(cfg, []byte(conf), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var logs bytes.Buffer
+	cmd := exec.Command(bin, "serve", cfg)
+	cmd.Stdout, cmd.Stderr = &logs, &logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+	})
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		resp, err := http.Get("http://" + addr + "/v2/")
+		if err == nil {
+			resp.Body.Close()
+			return addr
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("registry did not start on %s: %v\n%s", addr, err, logs.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// ClosedPort returns a loopback host:port nothing listens on: a registry
+// that cannot be reached.
+func ClosedPort(t testing.TB) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	return addr
 }

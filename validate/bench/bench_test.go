@@ -59,16 +59,16 @@ func kustomizeBinary(b *testing.B) string {
 	return strings.TrimSpace(string(out))
 }
 
-// generate writes a repository with n environments: the real base,
-// infrastructure and clusters, and overlays cycled from the real dev, staging
-// and prod overlays, each deployed through a Flux and an Argo CD entry point
-// (a copy of the real cluster folders, pointed at it).
+// generate writes a repository with n environments: a copy of every file of
+// this repository (as a team's fork holds them: .github/, the README, the
+// tools, which source-controller leaves out of a Flux artifact), and overlays
+// cycled from the real dev, staging and prod overlays, each deployed through
+// a Flux and an Argo CD entry point (a copy of the real cluster folders,
+// pointed at it).
 func generate(b *testing.B, n int) (root string, overlays []string) {
 	b.Helper()
 	root = b.TempDir()
-	copyTree(b, filepath.Join(repoRoot, "base"), filepath.Join(root, "base"))
-	copyTree(b, filepath.Join(repoRoot, "infrastructure"), filepath.Join(root, "infrastructure"))
-	copyTree(b, filepath.Join(repoRoot, "clusters"), filepath.Join(root, "clusters"))
+	copyRepository(b, root)
 	envs := []string{"dev", "staging", "prod"}
 	for i := 0; i < n; i++ {
 		src := envs[i%len(envs)]
@@ -144,6 +144,28 @@ func BenchmarkShippedRepositoryCLI(b *testing.B) {
 		peak = max(peak, mem)
 	}
 	b.ReportMetric(peak, "peak-MiB")
+}
+
+// copyRepository copies every file git tracks in this repository to dst.
+func copyRepository(b *testing.B, dst string) {
+	b.Helper()
+	out, err := exec.Command("git", "-C", repoRoot, "ls-files", "-z").Output()
+	if err != nil {
+		b.Fatalf("git ls-files: %v", err)
+	}
+	for _, rel := range strings.Split(strings.TrimRight(string(out), "\x00"), "\x00") {
+		data, err := os.ReadFile(filepath.Join(repoRoot, rel))
+		if err != nil {
+			b.Fatal(err)
+		}
+		target := filepath.Join(dst, rel)
+		if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
+			b.Fatal(err)
+		}
+		if err := os.WriteFile(target, data, 0o644); err != nil {
+			b.Fatal(err)
+		}
+	}
 }
 
 func copyTree(b *testing.B, src, dst string) {

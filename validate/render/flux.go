@@ -194,7 +194,7 @@ func (fs *FluxSources) filter(ignore *string) (*Tree, error) {
 	out.artifactOf = fs.tree
 	for _, rel := range fs.tree.files() {
 		if ignored(m, rel) {
-			out.dropped++
+			out.dropped = append(out.dropped, rel)
 			continue
 		}
 		data, err := fs.tree.ReadFile(rel)

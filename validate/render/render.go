@@ -32,6 +32,8 @@ type Result struct {
 	Undefined []UndefinedVar
 	// destinationSet: Argo CD's destination namespace changed a resource.
 	destinationSet bool
+	// reads is what the build read from the tree.
+	reads *readLog
 }
 
 // Source returns the repository-relative file that declared r, or the
@@ -66,10 +68,12 @@ func (r *Result) Share(tg Target) (*Result, bool) {
 			return nil, false
 		}
 	case ArgoCD:
-		// The artifact must be the repository's files, all of them: the
+		// The artifact must hold every file the Argo CD build read: a file
+		// source-controller leaves out (.github/, images, .sourceignore'd
+		// paths) changes Flux's build only if Kustomize reads it. The
 		// in-memory kustomizations each engine's preparation added beside
-		// them are not part of the other's build.
-		if r.destinationSet || tg.tree == nil || tg.tree.artifactOf != r.tree || tg.tree.dropped != 0 {
+		// the path are not part of the other's build.
+		if r.destinationSet || tg.tree == nil || tg.tree.artifactOf != r.tree || r.reads.anyOf(tg.tree.dropped) {
 			return nil, false
 		}
 	default:
@@ -169,7 +173,10 @@ func Build(t *Tree, target Target) (res *Result, err error) {
 		// kustomize-controller: no load restrictions, no plugins.
 		opts.LoadRestrictions = types.LoadRestrictionsNone
 	}
-	var m resmap.ResMap
+	var (
+		m     resmap.ResMap
+		reads *readLog
+	)
 	if target.Kind == Flux && target.customSchema {
 		r, err := fluxBuild(t, dir)
 		if err != nil {
@@ -177,7 +184,8 @@ func Build(t *Tree, target Target) (res *Result, err error) {
 		}
 		m = r.Resources
 	} else {
-		m, err = krusty.MakeKustomizer(opts).Run(t.fs, t.Abs(dir))
+		reads = &readLog{FileSystem: t.fs, tree: t}
+		m, err = krusty.MakeKustomizer(opts).Run(reads, t.Abs(dir))
 		if err != nil {
 			// The wrapper names the target by a relative path of the in-memory
 			// tree (../../../overlays/qa): name it as the repository does.
@@ -185,7 +193,7 @@ func Build(t *Tree, target Target) (res *Result, err error) {
 			return fail(errors.New(strings.ReplaceAll(t.relErr(err).Error(), up+target.Dir, target.Dir)))
 		}
 	}
-	res = &Result{Target: target, Resources: m, sources: make(map[*resource.Resource]string, m.Size()), tree: t}
+	res = &Result{Target: target, Resources: m, sources: make(map[*resource.Resource]string, m.Size()), tree: t, reads: reads}
 	for _, r := range m.Resources() {
 		origin, err := r.GetOrigin()
 		if err == nil && origin != nil && origin.Repo == "" {

@@ -30,10 +30,10 @@ type Tree struct {
 	mu   sync.Mutex
 	memo map[string]map[string]any
 	// artifactOf is the tree this one was filtered from, as source-controller
-	// packs a GitRepository artifact (FluxSources.filter), and dropped is how
-	// many of its files the filter left out.
+	// packs a GitRepository artifact (FluxSources.filter), and dropped lists
+	// the repository-relative files the filter left out.
 	artifactOf *Tree
-	dropped    int
+	dropped    []string
 }
 
 // Memo returns what compute derives from file rel for purpose, computing

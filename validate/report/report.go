@@ -4,10 +4,13 @@
 package report
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 
@@ -18,8 +21,15 @@ import (
 // Formats lists the output formats, for --help.
 var Formats = []string{"text", "json", "github", "sarif"}
 
-// Write prints findings in format. targets lists the targets that rendered.
+// Write prints findings in format, naming the tool as ToolOf("") does.
+// targets lists the targets that rendered.
 func Write(w io.Writer, format string, findings []check.Finding, targets []string, checks []*check.Check) error {
+	return WriteFor(w, format, ToolOf(""), findings, targets, checks)
+}
+
+// WriteFor prints findings in format; tool names the validator where the
+// format has room for it (SARIF's tool.driver).
+func WriteFor(w io.Writer, format string, tool Tool, findings []check.Finding, targets []string, checks []*check.Check) error {
 	switch format {
 	case "text":
 		return writeText(w, findings, targets)
@@ -28,7 +38,7 @@ func Write(w io.Writer, format string, findings []check.Finding, targets []strin
 	case "github":
 		return writeGitHub(w, findings, targets)
 	case "sarif":
-		return writeSARIF(w, findings, checks)
+		return writeSARIF(w, findings, checks, tool)
 	}
 	return fmt.Errorf("unknown output format %q (want one of %s)", format, strings.Join(Formats, ", "))
 }
@@ -94,6 +104,22 @@ func writeText(w io.Writer, findings []check.Finding, targets []string) error {
 	return err
 }
 
+// JSON is the document -o json writes.
+type JSON struct {
+	Findings []check.Finding `json:"findings"`
+	Summary  JSONSummary     `json:"summary"`
+	// Istio is the Istio release whose istiod code the validator runs.
+	Istio string `json:"istio"`
+}
+
+// JSONSummary counts what rendered and what was found.
+type JSONSummary struct {
+	Targets  int      `json:"targets"`
+	Rendered []string `json:"rendered"`
+	Errors   int      `json:"errors"`
+	Warnings int      `json:"warnings"`
+}
+
 func writeJSON(w io.Writer, findings []check.Finding, targets []string) error {
 	e, warn := counts(findings)
 	if findings == nil {
@@ -104,11 +130,7 @@ func writeJSON(w io.Writer, findings []check.Finding, targets []string) error {
 	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
-	return enc.Encode(map[string]any{
-		"findings": findings,
-		"summary":  map[string]any{"targets": len(targets), "rendered": targets, "errors": e, "warnings": warn},
-		"istio":    mesh.Version,
-	})
+	return enc.Encode(JSON{Findings: findings, Summary: JSONSummary{Targets: len(targets), Rendered: targets, Errors: e, Warnings: warn}, Istio: mesh.Version})
 }
 
 // GitHub workflow commands: data escapes %, CR and LF; properties also : and ,.
@@ -139,84 +161,160 @@ func writeGitHub(w io.Writer, findings []check.Finding, targets []string) error 
 	return err
 }
 
-func writeSARIF(w io.Writer, findings []check.Finding, checks []*check.Check) error {
-	type message struct {
+// SARIF 2.1.0 (OASIS), the subset the validator writes. The types follow
+// the schema's names; testdata/sarif-2.1.0.json (Microsoft's own copy of the
+// schema, see testdata/README.md) checks the output in the tests.
+type (
+	sarifMessage struct {
 		Text string `json:"text"`
 	}
-	type rule struct {
-		ID                   string            `json:"id"`
-		Name                 string            `json:"name"`
-		ShortDescription     message           `json:"shortDescription"`
-		FullDescription      message           `json:"fullDescription"`
-		DefaultConfiguration map[string]string `json:"defaultConfiguration"`
+	sarifRule struct {
+		ID                   string             `json:"id"`
+		Name                 string             `json:"name"`
+		ShortDescription     sarifMessage       `json:"shortDescription"`
+		FullDescription      sarifMessage       `json:"fullDescription"`
+		Help                 sarifMessage       `json:"help"`
+		HelpURI              string             `json:"helpUri,omitempty"`
+		DefaultConfiguration sarifConfiguration `json:"defaultConfiguration"`
 	}
-	type region struct {
+	sarifConfiguration struct {
+		Level string `json:"level"`
+	}
+	sarifRegion struct {
 		StartLine int `json:"startLine"`
+		EndLine   int `json:"endLine,omitempty"`
 	}
-	type location struct {
-		PhysicalLocation struct {
-			ArtifactLocation struct {
-				URI string `json:"uri"`
-			} `json:"artifactLocation"`
-			Region *region `json:"region,omitempty"`
-		} `json:"physicalLocation"`
+	sarifArtifactLocation struct {
+		URI string `json:"uri"`
 	}
-	type result struct {
-		RuleID    string     `json:"ruleId"`
-		Level     string     `json:"level"`
-		Message   message    `json:"message"`
-		Locations []location `json:"locations"`
+	sarifPhysicalLocation struct {
+		ArtifactLocation sarifArtifactLocation `json:"artifactLocation"`
+		Region           *sarifRegion          `json:"region,omitempty"`
 	}
-	rules := make([]rule, 0, len(checks))
-	for _, c := range checks {
-		level := "error"
-		if c.Severity == check.Warning {
-			level = "warning"
+	sarifLocation struct {
+		PhysicalLocation sarifPhysicalLocation `json:"physicalLocation"`
+	}
+	sarifResult struct {
+		RuleID    string          `json:"ruleId"`
+		RuleIndex *int            `json:"ruleIndex,omitempty"`
+		Level     string          `json:"level"`
+		Message   sarifMessage    `json:"message"`
+		Locations []sarifLocation `json:"locations"`
+	}
+	sarifDriver struct {
+		Name           string            `json:"name"`
+		Version        string            `json:"version"`
+		InformationURI string            `json:"informationUri"`
+		Rules          []sarifRule       `json:"rules"`
+		Properties     map[string]string `json:"properties"`
+	}
+	sarifRun struct {
+		Tool struct {
+			Driver sarifDriver `json:"driver"`
+		} `json:"tool"`
+		Results []sarifResult `json:"results"`
+	}
+	sarifLog struct {
+		Schema  string     `json:"$schema"`
+		Version string     `json:"version"`
+		Runs    []sarifRun `json:"runs"`
+	}
+)
+
+// sarifLevel maps a severity to SARIF's level ("error", "warning").
+func sarifLevel(s check.Severity) string {
+	if s == check.Warning {
+		return "warning"
+	}
+	return "error"
+}
+
+// fileURI writes a repository-relative path as the relative URI reference
+// SARIF's artifactLocation.uri is: each segment percent-encoded, "/" kept.
+func fileURI(p string) string {
+	return (&url.URL{Path: p}).EscapedPath()
+}
+
+// locationOf is where a finding points: its file, with a region when the
+// finding has a line; a finding about a whole file (no line) gets the
+// whole file as its region, as Microsoft's SARIF validator asks (SARIF2017),
+// when the file can be read under root. A finding without a file points at
+// its target's file or folder, so that code scanning can still place it.
+func locationOf(f check.Finding, root string) []sarifLocation {
+	file := f.File
+	if file == "" {
+		if t := f.AllTargets(); len(t) > 0 {
+			file, _, _ = strings.Cut(t[0], "#")
 		}
-		rules = append(rules, rule{ID: c.Code, Name: c.Name, ShortDescription: message{c.Summary}, FullDescription: message{c.Rationale}, DefaultConfiguration: map[string]string{"level": level}})
+	}
+	if file == "" {
+		return []sarifLocation{}
+	}
+	var loc sarifLocation
+	loc.PhysicalLocation.ArtifactLocation.URI = fileURI(file)
+	switch {
+	case f.Line > 0:
+		loc.PhysicalLocation.Region = &sarifRegion{StartLine: f.Line}
+	case root != "":
+		if n := lineCount(filepath.Join(root, filepath.FromSlash(file))); n > 0 {
+			loc.PhysicalLocation.Region = &sarifRegion{StartLine: 1, EndLine: n}
+		}
+	}
+	return []sarifLocation{loc}
+}
+
+// lineCount is the number of lines of a regular file, 0 if it cannot be
+// read or is empty.
+func lineCount(path string) int {
+	data, err := os.ReadFile(path)
+	if err != nil || len(data) == 0 {
+		return 0
+	}
+	n := bytes.Count(data, []byte("\n"))
+	if data[len(data)-1] != '\n' {
+		n++
+	}
+	return n
+}
+
+func writeSARIF(w io.Writer, findings []check.Finding, checks []*check.Check, tool Tool) error {
+	rules := make([]sarifRule, 0, len(checks))
+	for _, c := range checks {
+		r := sarifRule{ID: c.Code, Name: c.Name, ShortDescription: sarifMessage{c.Summary}, FullDescription: sarifMessage{c.Rationale},
+			Help: sarifMessage{c.Summary + ". Why: " + c.Rationale}, DefaultConfiguration: sarifConfiguration{sarifLevel(c.Severity)}}
+		if strings.HasPrefix(tool.InformationURI, "https://") || strings.HasPrefix(tool.InformationURI, "http://") {
+			r.HelpURI = tool.InformationURI
+		}
+		rules = append(rules, r)
 	}
 	sort.Slice(rules, func(i, j int) bool { return rules[i].ID < rules[j].ID })
-	results := make([]result, 0, len(findings))
+	index := make(map[string]int, len(rules))
+	for i, r := range rules {
+		index[r.ID] = i
+	}
+	results := make([]sarifResult, 0, len(findings))
 	for _, f := range findings {
-		var loc location
-		loc.PhysicalLocation.ArtifactLocation.URI = f.File
-		if f.Line > 0 {
-			loc.PhysicalLocation.Region = &region{StartLine: f.Line}
-		}
 		text := "[" + targetsOf(f) + "] "
 		if f.Resource != "" {
 			text += f.Resource + ": "
 		}
-		results = append(results, result{RuleID: f.Code, Level: string(f.Severity), Message: message{text + f.Message}, Locations: []location{loc}})
+		r := sarifResult{RuleID: f.Code, Level: sarifLevel(f.Severity), Message: sarifMessage{text + f.Message}, Locations: locationOf(f, tool.Root)}
+		if i, ok := index[f.Code]; ok {
+			r.RuleIndex = &i
+		}
+		results = append(results, r)
 	}
-	driver := map[string]any{"name": "meshops-validate", "rules": rules, "properties": map[string]string{"istio": mesh.Version}}
-	if uri := informationURI(); uri != "" {
-		driver["informationUri"] = uri
-	}
-	doc := map[string]any{
-		"$schema": "https://json.schemastore.org/sarif-2.1.0.json",
-		"version": "2.1.0",
-		"runs": []any{map[string]any{
-			"tool":    map[string]any{"driver": driver},
-			"results": results,
-		}},
-	}
+	run := sarifRun{Results: results}
+	run.Tool.Driver = sarifDriver{Name: tool.Name, Version: tool.Version, InformationURI: tool.InformationURI, Rules: rules,
+		Properties: map[string]string{"istio": mesh.Version}}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
-	return enc.Encode(doc)
+	return enc.Encode(sarifLog{Schema: SARIFSchema, Version: "2.1.0", Runs: []sarifRun{run}})
 }
 
-// informationURI is where the validator's documentation lives: the README of
-// the repository a GitHub Actions run checks (GITHUB_SERVER_URL and
-// GITHUB_REPOSITORY, which every workflow run sets), or "" elsewhere, since
-// SARIF makes the property optional and a guess would be a placeholder.
-func informationURI() string {
-	server, repo := os.Getenv("GITHUB_SERVER_URL"), os.Getenv("GITHUB_REPOSITORY")
-	if server == "" || repo == "" {
-		return ""
-	}
-	return strings.TrimSuffix(server, "/") + "/" + repo + "#readme"
-}
+// SARIFSchema is the $schema the SARIF output names: the OASIS standard's
+// schema for version 2.1.0.
+const SARIFSchema = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 
 // CheckFormats lists the formats of --list-checks.
 var CheckFormats = []string{"text", "markdown", "json"}

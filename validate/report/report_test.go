@@ -3,8 +3,13 @@ package report
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
 	"strings"
 	"testing"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
 
 	"meshops.dev/meshops/validate/check"
 	"meshops.dev/meshops/validate/mesh"
@@ -108,22 +113,145 @@ func TestListChecksJSON(t *testing.T) {
 	}
 }
 
-// TestSARIFInformationURI derives the URI from the GitHub Actions run, and
-// leaves the optional property out elsewhere instead of a placeholder.
+// TestSARIFInformationURI derives the URI from the GitHub Actions run, else
+// from the repository's git remote (its web address, credentials dropped),
+// else the README as a file: URI: SARIF code scanning shows it, and it is
+// never a made-up address.
 func TestSARIFInformationURI(t *testing.T) {
-	for _, tt := range []struct{ server, repo, want string }{
-		{"https://github.example.test", "acme/edge", `"informationUri": "https://github.example.test/acme/edge#readme"`},
-		{"", "", ""},
+	t.Setenv("GITHUB_SERVER_URL", "https://github.example.test")
+	t.Setenv("GITHUB_REPOSITORY", "acme/edge")
+	if got := ToolOf("").InformationURI; got != "https://github.example.test/acme/edge#readme" {
+		t.Errorf("in a workflow run: %q", got)
+	}
+	t.Setenv("GITHUB_SERVER_URL", "")
+	t.Setenv("GITHUB_REPOSITORY", "")
+	dir := t.TempDir()
+	if got := ToolOf(dir).InformationURI; !strings.HasPrefix(got, "file:///") || !strings.HasSuffix(got, "/README.md") {
+		t.Errorf("outside git: %q, want the README as a file: URI", got)
+	}
+	if out, err := exec.Command("git", "init", "-q", dir).CombinedOutput(); err != nil {
+		t.Skipf("git init: %v %s", err, out)
+	}
+	for clone, want := range map[string]string{
+		"git@git.fork.test:platform/edge.git":                "https://git.fork.test/platform/edge#readme",
+		"ssh://git@git.fork.test:2222/platform/edge.git":     "https://git.fork.test/platform/edge#readme",
+		"https://bot:s3cret@git.fork.test/platform/edge.git": "https://git.fork.test/platform/edge#readme",
+		"http://git.fork.test/platform/edge":                 "http://git.fork.test/platform/edge#readme",
+		"/srv/git/edge.git":                                  "file://",
 	} {
-		t.Setenv("GITHUB_SERVER_URL", tt.server)
-		t.Setenv("GITHUB_REPOSITORY", tt.repo)
-		var b bytes.Buffer
-		if err := Write(&b, "sarif", findings, three, check.All()); err != nil {
-			t.Fatal(err)
+		if out, err := exec.Command("git", "-C", dir, "config", "remote.origin.url", clone).CombinedOutput(); err != nil {
+			t.Fatalf("git config: %v %s", err, out)
 		}
-		has := strings.Contains(b.String(), "informationUri")
-		if tt.want == "" && has || tt.want != "" && !strings.Contains(b.String(), tt.want) {
-			t.Errorf("server %q repo %q: want %q in\n%.400s", tt.server, tt.repo, tt.want, b.String())
+		if got := ToolOf(dir).InformationURI; !strings.HasPrefix(got, want) || strings.Contains(got, "s3cret") {
+			t.Errorf("remote %q: informationUri %q, want %q", clone, got, want)
 		}
+	}
+}
+
+// sarifSchema compiles Microsoft's copy of the SARIF 2.1.0 schema
+// (testdata/README.md), with format assertions on (uri, uri-reference).
+func sarifSchema(t *testing.T) *jsonschema.Schema {
+	t.Helper()
+	f, err := os.Open("testdata/sarif-2.1.0.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	doc, err := jsonschema.UnmarshalJSON(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := jsonschema.NewCompiler()
+	c.AssertFormat()
+	const url = "https://json.schemastore.org/sarif-2.1.0.json"
+	if err := c.AddResource(url, doc); err != nil {
+		t.Fatal(err)
+	}
+	sch, err := c.Compile(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sch
+}
+
+// TestSARIFMatchesTheSchema: findings with and without a line, a file
+// whose path needs escaping, a finding without a file, every check as a
+// rule: the document is valid SARIF 2.1.0, each result with a line has its
+// region, and the driver has its version and informationUri.
+func TestSARIFMatchesTheSchema(t *testing.T) {
+	all := append(append([]check.Finding{}, findings...),
+		check.Finding{Code: "RN002", Severity: check.Error, Target: "overlays/my env", File: "overlays/my env/kustomization.yaml", Line: 4, Message: "no such file"},
+		check.Finding{Code: "GO004", Severity: check.Warning, Target: "clusters/dev/flux/blog.yaml#blog", Message: "no file"},
+	)
+	var b bytes.Buffer
+	tool := Tool{Name: ToolName, Version: "1.2.3", InformationURI: "https://git.fork.test/platform/edge#readme"}
+	if err := WriteFor(&b, "sarif", tool, all, three, check.All()); err != nil {
+		t.Fatal(err)
+	}
+	inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(b.Bytes()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sch := sarifSchema(t)
+	if err := sch.Validate(inst); err != nil {
+		t.Fatalf("not valid SARIF 2.1.0: %v\n%s", err, b.String())
+	}
+	// The schema does refuse a broken document: a region's line 0.
+	broken, _ := jsonschema.UnmarshalJSON(strings.NewReader(strings.Replace(b.String(), `"startLine": 4`, `"startLine": 0`, 1)))
+	if sch.Validate(broken) == nil {
+		t.Error("the schema accepts startLine 0: it checks nothing")
+	}
+	var doc sarifLog
+	dec := json.NewDecoder(bytes.NewReader(b.Bytes()))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&doc); err != nil {
+		t.Fatal(err)
+	}
+	d := doc.Runs[0].Tool.Driver
+	if d.Version != "1.2.3" || d.InformationURI != tool.InformationURI || len(d.Rules) != len(check.All()) {
+		t.Errorf("driver %+v", d)
+	}
+	type where struct {
+		uri       string
+		line, end int
+	}
+	var got []where
+	for _, r := range doc.Runs[0].Results {
+		if len(r.Locations) != 1 {
+			t.Fatalf("result %+v: want one location", r)
+		}
+		w := where{uri: r.Locations[0].PhysicalLocation.ArtifactLocation.URI}
+		if reg := r.Locations[0].PhysicalLocation.Region; reg != nil {
+			w.line, w.end = reg.StartLine, reg.EndLine
+		}
+		if r.RuleIndex == nil || d.Rules[*r.RuleIndex].ID != r.RuleID {
+			t.Errorf("result %s: ruleIndex does not point at its rule", r.RuleID)
+		}
+		got = append(got, w)
+	}
+	// Tool.Root is "": a finding without a line has no region.
+	want := []where{{"base/wasmplugin/wasmplugin.yaml", 1, 0}, {"overlays/qa/kustomization.yaml", 0, 0}, {"overlays/my%20env/kustomization.yaml", 4, 0}, {"clusters/dev/flux/blog.yaml", 0, 0}}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("locations %v, want %v", got, want)
+	}
+}
+
+// TestJSONDecodesStrictly: -o json is exactly the JSON type, nothing more.
+func TestJSONDecodesStrictly(t *testing.T) {
+	var b bytes.Buffer
+	if err := Write(&b, "json", findings, three, nil); err != nil {
+		t.Fatal(err)
+	}
+	var doc JSON
+	dec := json.NewDecoder(bytes.NewReader(b.Bytes()))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&doc); err != nil {
+		t.Fatalf("%v\n%s", err, b.String())
+	}
+	if dec.More() {
+		t.Error("more than one JSON document")
+	}
+	if len(doc.Findings) != 2 || doc.Findings[0].Line != 1 || doc.Summary.Errors != 1 || doc.Summary.Warnings != 1 || doc.Summary.Targets != 3 || doc.Istio != mesh.Version {
+		t.Errorf("decoded %+v", doc)
 	}
 }
