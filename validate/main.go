@@ -31,7 +31,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	format := fs.String("o", "text", "output format: "+strings.Join(report.Formats, ", ")+" (with --list-checks: "+strings.Join(report.CheckFormats, ", ")+")")
 	rootNS := fs.String("root-namespace", "", "Istio's root namespace, where a WasmPlugin may select workloads in any namespace (default: platform.yaml's meshConfig.rootNamespace, else istio-system)")
-	meshScope := fs.String("mesh", pipeline.MeshSynced, "which targets istiod's code is asked about: synced (the overlays clusters/ syncs; every target if it syncs none), all, or off")
+	meshScope := fs.String("mesh", pipeline.MeshSynced, "which targets istiod's code is asked about: synced (the paths the entry points sync; every target if they sync none), all, or off")
 	version := fs.Bool("version", false, "print the Istio release whose istiod code the validator runs, and exit")
 	listChecks := fs.Bool("list-checks", false, "print every check with its code, severity and rationale, and exit")
 	fs.Usage = func() {
