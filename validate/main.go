@@ -31,12 +31,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	format := fs.String("o", "text", "output format: "+strings.Join(report.Formats, ", ")+" (with --list-checks: "+strings.Join(report.CheckFormats, ", ")+")")
 	rootNS := fs.String("root-namespace", "", "Istio's root namespace, where a WasmPlugin may select workloads in any namespace (default: platform.yaml's meshConfig.rootNamespace, else istio-system)")
-	meshScope := fs.String("mesh", pipeline.MeshSynced, "which targets istiod's code is asked about: synced (the overlays clusters/ syncs; every target if it syncs none), all, or off")
+	meshScope := fs.String("mesh", pipeline.MeshSynced, "which targets istiod's code is asked about: synced (the paths the entry points sync; every target if they sync none), all, or off")
 	version := fs.Bool("version", false, "print the Istio release whose istiod code the validator runs, and exit")
 	listChecks := fs.Bool("list-checks", false, "print every check with its code, severity and rationale, and exit")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: go run ./validate [flags] [repo-root]\n\n"+
-			"Renders every overlays/<env> and clusters/... entry point offline with Kustomize and runs every check.\n"+
+			"Renders every overlays/<env> and every Flux Kustomization and Argo CD Application (under clusters/, or wherever they live) offline and runs every check.\n"+
 			"repo-root defaults to the current directory.\n\n"+
 			"Exit status: 0 no error-level finding, 1 error-level findings, 2 a target could not be rendered, a check crashed, or the repository could not be read.\n\nFlags:\n")
 		fs.PrintDefaults()

@@ -61,7 +61,7 @@ func TestExitCodes(t *testing.T) {
 		{[]string{".."}, 0, ": 0 errors, 0 warnings (Istio " + mesh.Version + ")"},
 		{[]string{"-o", "json", ".."}, 0, `"errors": 0`},
 		{[]string{"render/testdata/missing"}, 2, `error   RN002  overlays/dev, line 4: resources[0] "../../base": no such file or directory`},
-		{[]string{"render/testdata/empty"}, 2, "validate: overlays: no environment found"},
+		{[]string{"render/testdata/empty"}, 2, "validate: nothing to validate in render/testdata/empty: no overlays/<env>/ with a kustomization file, and no Flux Kustomization or Argo CD Application"},
 		{[]string{"does-not-exist"}, 2, "validate: repository does-not-exist"},
 		{[]string{"render/testdata/remote"}, 2, "RN001"},
 		{[]string{"-o", "yaml", ".."}, 2, `unknown output format "yaml"`},

@@ -17,13 +17,22 @@ type entryPoint struct {
 	what string // "spec.path"
 }
 
-// clusterObjects calls visit for every object rendered from clusters/.
+// clusterObjects calls visit, once per object, for every object a folder
+// that declares entry points renders: the cluster folders, and the paths
+// entry points apply, where an app-of-apps keeps its child Applications.
 func clusterObjects(repo *Repo, visit func(ix *index.Index, o *index.Object)) {
+	type key struct{ source, kind, namespace, name string }
+	seen := map[key]bool{}
 	for _, ix := range repo.Targets {
-		if ix.Target.Kind != render.Cluster {
+		if ix.Target.Kind != render.Cluster && ix.Target.Entry == nil {
 			continue
 		}
 		for _, o := range ix.Objects {
+			k := key{o.Source, o.Kind, o.Namespace, o.Name}
+			if seen[k] {
+				continue
+			}
+			seen[k] = true
 			visit(ix, o)
 		}
 	}

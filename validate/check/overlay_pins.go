@@ -2,6 +2,7 @@ package check
 
 import (
 	"fmt"
+	"path"
 	"strings"
 
 	"sigs.k8s.io/kustomize/api/types"
@@ -46,8 +47,10 @@ func overlayImages(ix *index.Index, tree *render.Tree) (pinned map[string]bool, 
 
 func overlayPinsBaseImages(ix *index.Index, env *Env) []Finding {
 	c := OverlayPinsBaseImages
-	// Overlays, and the paths entry points apply.
-	if ix.Target.Kind == render.Cluster || env.Tree == nil || render.KustomizationFile(env.Tree, ix.Target.Dir) == "" {
+	// The overlays, as plain targets or as the paths entry points apply:
+	// the pins make bump and make promote edit. Another layout's folders
+	// (a Flux apps/staging) pin as their team chooses.
+	if ix.Target.Kind == render.Cluster || env.Tree == nil || !inOverlays(ix.Target.Dir) || render.KustomizationFile(env.Tree, ix.Target.Dir) == "" {
 		return nil
 	}
 	pinned, noNewName := overlayImages(ix, env.Tree)
@@ -83,3 +86,7 @@ func overlayPinsBaseImages(ix *index.Index, env *Env) []Finding {
 func init() {
 	OverlayPinsBaseImages.Target = overlayPinsBaseImages
 }
+
+// inOverlays reports whether dir is an environment of this repository's own
+// layout, overlays/<env>: the layout IMG002 and IMG003 are the policy of.
+func inOverlays(dir string) bool { return path.Dir(dir) == "overlays" }

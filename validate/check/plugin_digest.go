@@ -28,8 +28,9 @@ func pluginDigest(repo *Repo, _ *Env) []Finding {
 	done := map[string]bool{}
 	for _, ix := range repo.Targets {
 		dir := ix.Target.Dir
-		// An overlay, or what an entry point applies: once per directory.
-		if ix.Target.Kind == render.Cluster || done[dir] || len(synced[dir]) == 0 || path.Base(dir) == devEnvironment {
+		// An overlay, plain or as an entry point applies it: once per
+		// directory. Only overlays/<env>: the policy of this layout.
+		if ix.Target.Kind == render.Cluster || !inOverlays(dir) || done[dir] || len(synced[dir]) == 0 || path.Base(dir) == devEnvironment {
 			continue
 		}
 		done[dir] = true

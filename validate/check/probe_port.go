@@ -1,6 +1,8 @@
 package check
 
 import (
+	"strconv"
+
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 
@@ -16,29 +18,51 @@ func probePort(ix *index.Index, _ *Env) []Finding {
 	c := ProbePort
 	var out []Finding
 	for _, w := range ix.Workloads("") {
-		for _, ctr := range containers(w.Template.Spec) {
-			named := map[string]bool{}
-			for _, p := range ctr.Ports {
-				named[p.Name] = true
-			}
-			for kind, probe := range map[string]*corev1.Probe{"livenessProbe": ctr.LivenessProbe, "readinessProbe": ctr.ReadinessProbe, "startupProbe": ctr.StartupProbe} {
-				if probe == nil {
-					continue
+		for _, list := range []struct {
+			field string
+			ctrs  []corev1.Container
+		}{{"initContainers", w.Template.Spec.InitContainers}, {"containers", w.Template.Spec.Containers}} {
+			for i, ctr := range list.ctrs {
+				named := map[string]bool{}
+				for _, p := range ctr.Ports {
+					named[p.Name] = true
 				}
-				var port intstr.IntOrString
-				switch {
-				case probe.HTTPGet != nil:
-					port = probe.HTTPGet.Port
-				case probe.TCPSocket != nil:
-					port = probe.TCPSocket.Port
-				default:
-					continue
-				}
-				if port.Type == intstr.String && !named[port.StrVal] {
-					out = append(out, c.findingAt(ix, w.Object, []string{"spec", "template", "spec", "containers"}, "container %q %s probes port %q, which the container does not declare: name one of its ports so, or probe a number", ctr.Name, kind, port.StrVal))
+				for _, kind := range []string{"livenessProbe", "readinessProbe", "startupProbe"} {
+					probe := map[string]*corev1.Probe{"livenessProbe": ctr.LivenessProbe, "readinessProbe": ctr.ReadinessProbe, "startupProbe": ctr.StartupProbe}[kind]
+					if probe == nil {
+						continue
+					}
+					var (
+						port    intstr.IntOrString
+						handler string
+					)
+					switch {
+					case probe.HTTPGet != nil:
+						port, handler = probe.HTTPGet.Port, "httpGet"
+					case probe.TCPSocket != nil:
+						port, handler = probe.TCPSocket.Port, "tcpSocket"
+					default:
+						continue
+					}
+					if port.Type == intstr.String && !named[port.StrVal] {
+						// The line to edit is the probe's port:.
+						at := append(podSpecPath(w.Kind), list.field, strconv.Itoa(i), kind, handler, "port")
+						out = append(out, c.findingAt(ix, w.Object, at, "container %q %s probes port %q, which the container does not declare: name one of its ports so, or probe a number", ctr.Name, kind, port.StrVal))
+					}
 				}
 			}
 		}
 	}
 	return out
+}
+
+// podSpecPath is the path of a workload kind's pod spec.
+func podSpecPath(kind string) []string {
+	switch kind {
+	case "Pod":
+		return []string{"spec"}
+	case "CronJob":
+		return []string{"spec", "jobTemplate", "spec", "template", "spec"}
+	}
+	return []string{"spec", "template", "spec"}
 }

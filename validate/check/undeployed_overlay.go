@@ -4,7 +4,9 @@ import (
 	"meshops.dev/meshops/validate/render"
 )
 
-// UndeployedOverlay warns about an environment no cluster syncs.
+// UndeployedOverlay warns about an environment no cluster syncs. It
+// concerns this repository's layout only: the targets of kind Overlay are
+// the folders of overlays/ (Discover), never an entry point's path.
 var UndeployedOverlay = catalogued("GO004")
 
 func undeployedOverlay(repo *Repo, _ *Env) []Finding {
@@ -19,7 +21,7 @@ func undeployedOverlay(repo *Repo, _ *Env) []Finding {
 			out = append(out, Finding{
 				Code: c.Code, Severity: c.Severity, Target: ix.Target.Dir,
 				File:    render.KustomizationFile(repo.Tree, ix.Target.Dir),
-				Message: "no Flux Kustomization or Argo CD Application under clusters/ deploys this overlay: add an entry point or delete the overlay",
+				Message: "no Flux Kustomization or Argo CD Application deploys this overlay: add an entry point or delete the overlay",
 			})
 		}
 	}

@@ -165,12 +165,35 @@ func (ix *Index) Line(file string, o *Object) int {
 		docs, _ = ix.result.Memo(file, "index.docStarts", func() any { return parseDocStarts(ix.result, file) }).([]docStart)
 		ix.lines[file] = docs
 	}
-	for _, d := range docs {
-		if d.kind == o.Kind && d.name == o.Name {
-			return d.line
-		}
+	names := make([]string, len(docs))
+	kinds := make([]string, len(docs))
+	for i, d := range docs {
+		kinds[i], names[i] = d.kind, d.name
+	}
+	if i := declaring(kinds, names, o); i >= 0 {
+		return docs[i].line
 	}
 	return 0
+}
+
+// declaring returns the index of the document (by kind and name) that
+// declares o: the one of its kind and name or, when a namePrefix or
+// nameSuffix renamed o, the one of its kind whose name o's name holds (the
+// longest), or -1.
+func declaring(kinds, names []string, o *Object) int {
+	best := -1
+	for i := range names {
+		if kinds[i] != o.Kind || names[i] == "" {
+			continue
+		}
+		if names[i] == o.Name {
+			return i
+		}
+		if strings.Contains(o.Name, names[i]) && (best < 0 || len(names[i]) > len(names[best])) {
+			best = i
+		}
+	}
+	return best
 }
 
 // FieldLine returns the line of file where the field at path (map keys,
@@ -185,10 +208,12 @@ func (ix *Index) FieldLine(file string, o *Object, path ...string) int {
 		return ix.Line(file, o)
 	}
 	docs, _ := ix.result.Memo(file, "index.docs", func() any { return parseDocs(ix.result, file) }).([]*yaml.Node)
-	for _, m := range docs {
-		if docKind(m, "kind") != o.Kind || docName(m) != o.Name {
-			continue
-		}
+	kinds, names := make([]string, len(docs)), make([]string, len(docs))
+	for i, m := range docs {
+		kinds[i], names[i] = docKind(m, "kind"), docName(m)
+	}
+	if i := declaring(kinds, names, o); i >= 0 {
+		m := docs[i]
 		line := m.Line
 		cur := m
 		for _, key := range path {

@@ -30,7 +30,7 @@ spec:
             httpGet:
               path: /
               port: web
-`, "WL005", 9},
+`, "WL005", 14}, // the probe's port:
 		{"sidecar opt-out", "staging", `apiVersion: apps/v1
 kind: Deployment
 metadata:

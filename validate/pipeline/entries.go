@@ -29,6 +29,10 @@ type plan struct {
 	// plainErr caches the CLI build of a path whose entry point failed.
 	plainErr map[string]error
 	reported map[string]bool
+	// without maps a hidden baseline's ID to the transformer it leaves out
+	// of its directory's kustomization; baselines lists them by directory.
+	without   map[string]render.Transformer
+	baselines map[string][]string
 }
 
 // pathFailure tells whether dir, an entry point's path, fails to build on its
@@ -127,7 +131,10 @@ func planTargets(tree *render.Tree, discovered []render.Target, entries []*rende
 	}
 	plain := map[string]bool{}
 	for _, tg := range discovered {
-		if tg.Kind == render.Overlay && deployed[tg.Dir] {
+		// An overlay an entry point applies, or a folder of root entry points
+		// that one of them applies (an app-of-apps whose root Application
+		// syncs its own folder): the entry point renders it.
+		if (tg.Kind == render.Overlay || tg.Kind == render.Cluster) && deployed[tg.Dir] {
 			continue
 		}
 		if tg.Kind == render.Overlay {
@@ -151,6 +158,7 @@ func planTargets(tree *render.Tree, discovered []render.Target, entries []*rende
 		}
 	}
 	p.targets = append(p.targets, entryTargets...)
+	p.planBaselines(tree)
 	p.shareWith = map[int]int{}
 	argo := map[string]int{}
 	for i, tg := range p.targets {
@@ -274,4 +282,68 @@ func byDirectory(p *plan, findings []check.Finding) []check.Finding {
 		out = append(out, f)
 	}
 	return out
+}
+
+// planBaselines adds, for each directory a plain target renders (an overlay,
+// the path of an entry point without options) whose kustomization sets
+// transformers (namePrefix, namespace, replacements...), one hidden build
+// per transformer without it: what tells which findings it causes.
+func (p *plan) planBaselines(tree *render.Tree) {
+	p.without, p.baselines = map[string]render.Transformer{}, map[string][]string{}
+	done := map[string]bool{}
+	var added []render.Target
+	for _, tg := range p.targets {
+		if tg.Kind == render.Cluster || p.hidden[tg.ID()] || (tg.Entry != nil && tg.Entry.HasOptions()) || done[tg.Dir] {
+			continue
+		}
+		done[tg.Dir] = true
+		for _, tr := range render.Transformers(tree, tg.Dir) {
+			base, err := render.PrepareWithout(tree, tg.Dir, tr, len(p.without))
+			if err != nil {
+				continue // without it the build fails: it causes nothing the validator can tell
+			}
+			p.without[base.ID()] = tr
+			p.baselines[tg.Dir] = append(p.baselines[tg.Dir], base.ID())
+			p.hidden[base.ID()] = true
+			added = append(added, base)
+		}
+	}
+	p.targets = append(p.targets, added...)
+}
+
+// blameTransformers hands a finding a transformer causes to the
+// transformer's line: a finding of a plain target (an overlay, an entry
+// point without options) on a file other than the kustomization, which the
+// build of its directory without that transformer does not have (same code,
+// file and kind), names the kustomization file and the transformer's line.
+// built says which baselines rendered: one that did not tells nothing.
+func blameTransformers(p *plan, findings []check.Finding, built map[string]bool) []check.Finding {
+	type key struct{ code, file, kind string }
+	keyOf := func(f check.Finding) key {
+		kind, _, _ := strings.Cut(f.Resource, " ")
+		return key{f.Code, f.File, kind}
+	}
+	base := map[string]map[key]bool{}
+	for _, f := range findings {
+		if _, ok := p.without[f.Target]; ok {
+			if base[f.Target] == nil {
+				base[f.Target] = map[key]bool{}
+			}
+			base[f.Target][keyOf(f)] = true
+		}
+	}
+	for i, f := range findings {
+		if p.hidden[f.Target] || !isPlainTarget(p, f.Target) {
+			continue
+		}
+		for _, id := range p.baselines[dirOf(p, f.Target)] {
+			tr := p.without[id]
+			if built[id] && f.File != tr.File && !base[id][keyOf(f)] {
+				findings[i].Message += fmt.Sprintf(" (caused by %s in %s)", tr.Field, tr.File)
+				findings[i].File, findings[i].Line = tr.File, tr.Line
+				break
+			}
+		}
+	}
+	return findings
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"slices"
 	"sync"
 
 	"meshops.dev/meshops/validate/check"
@@ -32,6 +33,8 @@ type Options struct {
 // Result is what a run found.
 type Result struct {
 	// Targets is every target discovered; Rendered those that rendered.
+	// Each target of Targets missing from Rendered has a finding that names
+	// it (Explains) and says why.
 	Targets  []render.Target
 	Rendered []render.Target
 	Findings []check.Finding
@@ -114,7 +117,7 @@ func RunTree(tree *render.Tree, opts Options) (*Result, error) {
 	}
 	if opts.Mesh != MeshOff {
 		env.Mesh = mesh.NewSession(platform)
-		if synced := syncedDirs(tree); opts.Mesh != MeshAll && len(synced) > 0 {
+		if synced := syncedDirs(entries); opts.Mesh != MeshAll && len(synced) > 0 {
 			env.Mesh.Only = func(dir string) bool { return synced[dir] }
 		}
 	}
@@ -124,7 +127,7 @@ func RunTree(tree *render.Tree, opts Options) (*Result, error) {
 	prepared := make([]bool, len(targets))
 	workers := runtime.GOMAXPROCS(0)
 	for i, tg := range targets {
-		if tg.Entry != nil { // prepared by planTargets
+		if tg.Entry != nil || tg.Without != "" { // prepared by planTargets
 			prepared[i] = true
 			if tg.CustomSchema() {
 				workers = 1
@@ -184,6 +187,11 @@ func RunTree(tree *render.Tree, opts Options) (*Result, error) {
 			var own []check.Finding
 			for _, c := range checks {
 				own = append(own, c.Run(ix, env)...)
+			}
+			if plan.hidden[ix.Target.ID()] {
+				for i := range own { // a check may name the directory: the baseline's stay its own
+					own[i].Target = ix.Target.ID()
+				}
 			}
 			byOrigin[ix] = own
 			findings = append(findings, own...)
@@ -267,13 +275,27 @@ func RunTree(tree *render.Tree, opts Options) (*Result, error) {
 	if loadErr != nil {
 		return nil, fmt.Errorf("load CRD validation: %w", loadErr)
 	}
-	result := &Result{Targets: targets}
+	// The hidden baselines are the validator's own means, not targets of
+	// the repository: a baseline is never reported, rendered or not.
+	result := &Result{}
+	for _, tg := range targets {
+		if !plan.hidden[tg.ID()] {
+			result.Targets = append(result.Targets, tg)
+		}
+	}
 	for i, ix := range indexes {
 		if ix != nil && !plan.hidden[ix.Target.ID()] {
 			repo.Targets = append(repo.Targets, ix)
 			result.Rendered = append(result.Rendered, targets[i])
 		}
 	}
+	baselineBuilt := map[string]bool{}
+	for _, ix := range indexes {
+		if ix != nil {
+			baselineBuilt[ix.Target.ID()] = true
+		}
+	}
+	findings = blameTransformers(plan, findings, baselineBuilt)
 	findings = attribute(plan, findings)
 	findings = append(findings, remote...)
 	findings = append(findings, plan.failed...)
@@ -284,7 +306,45 @@ func RunTree(tree *render.Tree, opts Options) (*Result, error) {
 		findings = append(findings, c.RunRepo(repo, env)...)
 	}
 	findings = byDirectory(plan, findings)
+	findings = append(findings, unexplained(tree, result, findings)...)
 	result.Findings = superseded(merge(findings))
 	check.Sort(result.Findings)
 	return result, nil
+}
+
+// Explains reports whether f says why tg was not rendered: it is reported
+// for tg (its ID or its directory, as byDirectory names it), or it is on tg's
+// entry point itself.
+func Explains(f check.Finding, tg render.Target) bool {
+	for _, t := range f.AllTargets() {
+		if t == tg.ID() || t == tg.Dir {
+			return true
+		}
+	}
+	e := tg.Entry
+	return e != nil && f.File == e.File && f.Resource == e.Kind+" "+e.Namespace+"/"+e.Name
+}
+
+// unexplained is the last guard of "no silent target": VAL001 on each
+// target that did not render and that no finding explains, which would be
+// the validator's own bug (exit 2 with no finding saying why).
+func unexplained(tree *render.Tree, res *Result, findings []check.Finding) []check.Finding {
+	rendered := map[string]bool{}
+	for _, tg := range res.Rendered {
+		rendered[tg.ID()] = true
+	}
+	var out []check.Finding
+	for _, tg := range res.Targets {
+		if rendered[tg.ID()] || slices.ContainsFunc(findings, func(f check.Finding) bool { return Explains(f, tg) }) {
+			continue
+		}
+		c := check.InternalError
+		file := render.KustomizationFile(tree, tg.Dir)
+		if tg.Entry != nil {
+			file = tg.Entry.File
+		}
+		out = append(out, check.Finding{Code: c.Code, Severity: c.Severity, Target: tg.ID(), File: file,
+			Message: fmt.Sprintf("%s was not rendered and no finding says why: its findings are missing; please report it with the input", tg.ID())})
+	}
+	return out
 }

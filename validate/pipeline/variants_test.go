@@ -112,6 +112,7 @@ func TestBrokenVariants(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			noSilentTarget(t, res)
 			have := grouped(res.Findings)
 			ok := len(have) == len(v.Want)
 			for _, w := range v.Want {

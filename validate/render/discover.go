@@ -12,9 +12,11 @@ import (
 type Kind string
 
 const (
-	// Overlay is an environment under overlays/.
+	// Overlay is an environment under overlays/, or the plain build of a
+	// path an entry point applies with options (a hidden baseline).
 	Overlay Kind = "overlay"
-	// Cluster is a GitOps entry point under clusters/.
+	// Cluster is a folder that declares entry points: one under clusters/,
+	// or in a repository without clusters/ a folder of root entry points.
 	Cluster Kind = "cluster"
 )
 
@@ -32,6 +34,9 @@ type Target struct {
 	// BuildDir is where an entry point's target is built when its options
 	// change the kustomization: a copy of Dir beside it.
 	BuildDir string
+	// Without names the transformer a baseline leaves out of Dir's
+	// kustomization (PrepareWithout), "" for every other target.
+	Without string
 	// tree is the tree a Flux target builds from (its GitRepository's
 	// artifact), when not the repository's.
 	tree         *Tree
@@ -48,6 +53,9 @@ func (t Target) ID() string {
 	if t.Entry != nil {
 		return t.Entry.ID()
 	}
+	if t.Without != "" {
+		return t.Dir + "#without:" + t.Without
+	}
 	return t.Dir
 }
 
@@ -58,35 +66,51 @@ func (t Target) SameSource(o Target) bool { return t.tree == o.tree }
 // openapi:, which Kustomize keeps in process-wide state.
 func (t Target) CustomSchema() bool { return t.customSchema }
 
-// Discover lists every overlay (each directory of overlays/ with a
-// kustomization file; one without, such as overlays/_shared, is not a target) and every cluster entry point (under clusters/, each
-// directory with a kustomization file or, failing that, with manifests that no
-// entry point above it already covers), in a stable order.
+// Discover lists, in a stable order, the targets the repository's layout
+// gives, before its entry points are read:
+//
+//   - each overlays/<env> with a kustomization file, rendered with the
+//     Kustomize CLI's rules unless an entry point applies it (a folder
+//     without one, such as shared patches, or whose kustomization is a
+//     Component, is not an environment);
+//   - under clusters/, each folder with a kustomization file or, failing
+//     that, with manifests that no folder above it already covers;
+//   - in a repository without clusters/, each folder holding root entry
+//     points (Flux Kustomizations, Argo CD Applications) other than the
+//     repository's root, rendered as Flux renders a folder.
+//
+// overlays/ is one layout among others: a repository needs overlays or entry
+// points, and one with neither is an error.
 func Discover(t *Tree) ([]Target, error) {
-	if !t.IsDir("overlays") {
-		return nil, fmt.Errorf("overlays: directory not found in %s", t.Dir)
-	}
-	envs, err := t.ReadDir("overlays")
-	if err != nil {
-		return nil, fmt.Errorf("overlays: %w", err)
-	}
 	var targets []Target
-	for _, env := range envs {
-		dir := path.Join("overlays", env)
-		if !t.IsDir(dir) {
-			continue
+	if t.IsDir("overlays") {
+		envs, err := t.ReadDir("overlays")
+		if err != nil {
+			return nil, fmt.Errorf("overlays: %w", err)
 		}
-		if KustomizationFile(t, dir) == "" {
-			continue // shared files or components, not an environment
+		for _, env := range envs {
+			dir := path.Join("overlays", env)
+			if !t.IsDir(dir) || KustomizationFile(t, dir) == "" || IsComponent(t, dir) {
+				continue // shared files or components, not an environment
+			}
+			targets = append(targets, Target{Kind: Overlay, Dir: dir})
 		}
-		targets = append(targets, Target{Kind: Overlay, Dir: dir})
 	}
-	if len(targets) == 0 {
-		return nil, fmt.Errorf("overlays: no environment found (expected overlays/<env>/kustomization.yaml)")
+	l, err := scanLayout(t)
+	if err != nil {
+		return nil, err
+	}
+	if len(targets) == 0 && len(l.entries) == 0 {
+		return nil, fmt.Errorf("nothing to validate in %s: no overlays/<env>/ with a kustomization file, and no Flux Kustomization or Argo CD Application (under clusters/, or in any folder when there is no clusters/)", t.Dir)
 	}
 	if t.IsDir("clusters") {
 		if err := discoverClusters(t, "clusters", &targets); err != nil {
 			return nil, err
+		}
+	}
+	for _, dir := range l.roots {
+		if dir != "." {
+			targets = append(targets, Target{Kind: Cluster, Dir: dir, Generated: KustomizationFile(t, dir) == ""})
 		}
 	}
 	return targets, nil
@@ -94,6 +118,9 @@ func Discover(t *Tree) ([]Target, error) {
 
 func discoverClusters(t *Tree, dir string, targets *[]Target) error {
 	if dir != "clusters" {
+		if IsComponent(t, dir) {
+			return nil // rendered through the kustomizations that use it
+		}
 		if KustomizationFile(t, dir) != "" {
 			*targets = append(*targets, Target{Kind: Cluster, Dir: dir})
 			return nil

@@ -1,16 +1,12 @@
 package render
 
 import (
-	"bytes"
-	"errors"
 	"fmt"
-	"io"
 	"path"
 	"sort"
 	"strings"
 
 	kustomizev1 "github.com/fluxcd/kustomize-controller/api/v1"
-	yamlv3 "go.yaml.in/yaml/v3"
 	"sigs.k8s.io/yaml"
 )
 
@@ -22,9 +18,8 @@ const (
 	ArgoCD Kind = "argocd"
 )
 
-// EntryPoint is a Flux Kustomization or an Argo CD Application under
-// clusters/: something that makes a cluster apply a directory of the
-// repository.
+// EntryPoint is a Flux Kustomization or an Argo CD Application: something
+// that makes a cluster apply a directory of the repository.
 type EntryPoint struct {
 	Engine Kind // Flux or ArgoCD
 	// File and Line locate the object (for a generated Application, its
@@ -33,7 +28,9 @@ type EntryPoint struct {
 	Line int
 	// Kind, Namespace and Name identify the object.
 	Kind, Namespace, Name string
-	// Cluster is the folder of clusters/ the object lives in ("clusters/dev").
+	// Cluster is the folder of clusters/ the object lives in ("clusters/dev"),
+	// for a repository without clusters/ the folder of its root entry point;
+	// an entry point another one's path renders belongs to that one's cluster.
 	Cluster string
 	// Path is the repository-relative directory it applies, cleaned; "" when
 	// the object applies nothing from this repository (a Helm chart, an OCI
@@ -84,67 +81,12 @@ type EntryPointError struct {
 
 func (e *EntryPointError) Error() string { return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Msg) }
 
-// document is one YAML document of a file under clusters/.
+// document is one YAML document of a file that declares entry points.
 type document struct {
 	file    string
 	line    int
 	obj     map[string]any
 	cluster string
-}
-
-// clusterDocuments reads every YAML document of every manifest under clusters/.
-func clusterDocuments(t *Tree) ([]document, error) {
-	var docs []document
-	var walk func(dir string) error
-	walk = func(dir string) error {
-		entries, err := t.ReadDir(dir)
-		if err != nil {
-			return fmt.Errorf("%s: %w", dir, err)
-		}
-		for _, e := range entries {
-			p := path.Join(dir, e)
-			if t.IsDir(p) {
-				if err := walk(p); err != nil {
-					return err
-				}
-				continue
-			}
-			if !isManifest(e) {
-				continue
-			}
-			data, err := t.ReadFile(p)
-			if err != nil {
-				return fmt.Errorf("%s: %w", p, err)
-			}
-			parts := strings.SplitN(p, "/", 3)
-			cluster := path.Join(parts[0], parts[1])
-			dec := yamlv3.NewDecoder(bytes.NewReader(data))
-			for {
-				var node yamlv3.Node
-				err := dec.Decode(&node)
-				if errors.Is(err, io.EOF) {
-					break
-				}
-				if err != nil {
-					// The cluster folder's render reports it with its line.
-					break
-				}
-				if len(node.Content) == 0 || node.Content[0].Kind != yamlv3.MappingNode {
-					continue
-				}
-				var obj map[string]any
-				if node.Decode(&obj) != nil {
-					continue
-				}
-				docs = append(docs, document{file: p, line: node.Content[0].Line, obj: jsonCompatible(obj).(map[string]any), cluster: cluster})
-			}
-		}
-		return nil
-	}
-	if !t.IsDir("clusters") {
-		return nil, nil
-	}
-	return docs, walk("clusters")
 }
 
 // jsonCompatible turns yaml.v3's map[string]any tree into what encoding/json
@@ -191,32 +133,37 @@ func RepoPath(p string) string {
 	return strings.TrimPrefix(path.Clean("/"+p), "/")
 }
 
-// EntryPoints lists the Flux Kustomizations and Argo CD Applications the
-// files under clusters/ declare, ApplicationSets expanded into the
-// Applications they generate, in file order.
+// EntryPoints lists the Flux Kustomizations and Argo CD Applications of the
+// repository (under clusters/, or wherever they live when it has no
+// clusters/: see layout.go), ApplicationSets expanded into the Applications
+// they generate, and, recursively, those the paths of these entry points
+// render (an app-of-apps), in the order they are found.
 func EntryPoints(t *Tree) ([]*EntryPoint, error) {
-	docs, err := clusterDocuments(t)
+	l, err := scanLayout(t)
 	if err != nil {
 		return nil, err
 	}
+	return l.entries, nil
+}
+
+// entriesOf returns the entry points one document declares, if any.
+func entriesOf(t *Tree, d document, docs []document) ([]*EntryPoint, error) {
+	apiVersion, _ := d.obj["apiVersion"].(string)
+	kind, _ := d.obj["kind"].(string)
+	group := groupOf(apiVersion)
 	var out []*EntryPoint
-	for _, d := range docs {
-		apiVersion, _ := d.obj["apiVersion"].(string)
-		kind, _ := d.obj["kind"].(string)
-		group := groupOf(apiVersion)
-		switch {
-		case group == "kustomize.toolkit.fluxcd.io" && kind == "Kustomization":
-			out = append(out, fluxEntry(d))
-		case group == "argoproj.io" && kind == "Application":
-			out = append(out, argoEntries(d, d.obj, "")...)
-		case group == "argoproj.io" && kind == "ApplicationSet":
-			apps, err := expandApplicationSet(t, d, docs)
-			if err != nil {
-				return nil, err
-			}
-			for _, app := range apps {
-				out = append(out, argoEntries(d, app, "ApplicationSet "+metaString(d.obj, "namespace")+"/"+metaString(d.obj, "name"))...)
-			}
+	switch {
+	case group == "kustomize.toolkit.fluxcd.io" && kind == "Kustomization":
+		out = append(out, fluxEntry(d))
+	case group == "argoproj.io" && kind == "Application":
+		out = append(out, argoEntries(d, d.obj, "")...)
+	case group == "argoproj.io" && kind == "ApplicationSet":
+		apps, err := expandApplicationSet(t, d, docs)
+		if err != nil {
+			return nil, err
+		}
+		for _, app := range apps {
+			out = append(out, argoEntries(d, app, "ApplicationSet "+metaString(d.obj, "namespace")+"/"+metaString(d.obj, "name"))...)
 		}
 	}
 	return out, nil

@@ -69,11 +69,12 @@ func NewFluxSources(t *Tree) (*FluxSources, error) {
 			}
 		}
 	}
-	fs.docs, err = clusterDocuments(t)
+	l, err := scanLayout(t)
 	if err != nil {
 		fs.Close()
 		return nil, err
 	}
+	fs.docs = l.docs
 	return fs, nil
 }
 

@@ -54,13 +54,30 @@ func lineOf(data []byte, s string) int {
 // yamlLine matches the line go-yaml names in its errors ("yaml: line 3: ...").
 var yamlLine = regexp.MustCompile(`\bline (\d+)\b`)
 
-// errLine returns the line a YAML error names, or 0.
-func errLine(err error) int {
+// yamlLinePrefix is go-yaml's "line 3: " before the cause.
+var yamlLinePrefix = regexp.MustCompile(`^line \d+: `)
+
+// errLine returns the line of data a YAML error names, or 0. go-yaml
+// reports "found a tab character that violates indentation" at the mark of
+// the key before the tab (yaml_parser_fetch_value's simple-key mark), one
+// line or more above it: for a tab, the line is the first line from there
+// whose indentation holds the tab.
+func errLine(data []byte, err error) int {
 	m := yamlLine.FindStringSubmatch(err.Error())
 	if m == nil {
 		return 0
 	}
 	n, _ := strconv.Atoi(m[1])
+	if !strings.Contains(err.Error(), "tab character") {
+		return n
+	}
+	lines := strings.Split(string(data), "\n")
+	for i := n - 1; i >= 0 && i < len(lines); i++ {
+		indent := lines[i][:len(lines[i])-len(strings.TrimLeft(lines[i], " \t"))]
+		if strings.Contains(indent, "\t") {
+			return i + 1
+		}
+	}
 	return n
 }
 
@@ -98,7 +115,7 @@ func checkDir(t *Tree, dir string, stack []string, customSchema *bool) error {
 	}
 	var k types.Kustomization
 	if err := yaml.UnmarshalStrict(data, &k); err != nil {
-		return &SourceError{File: file, Line: errLine(err), Msg: "not a valid kustomization: " + err.Error()}
+		return &SourceError{File: file, Line: errLine(data, err), Msg: "not a valid kustomization: " + err.Error()}
 	}
 	if len(k.OpenAPI) > 0 {
 		*customSchema = true
@@ -163,7 +180,7 @@ func checkManifest(t *Tree, file string) error {
 			return nil
 		}
 		if err != nil {
-			return &SourceError{File: file, Line: errLine(err), Msg: fmt.Sprintf("document %d is not valid YAML: %s", n, strings.TrimPrefix(err.Error(), "yaml: "))}
+			return &SourceError{File: file, Line: errLine(data, err), Msg: fmt.Sprintf("document %d is not valid YAML: %s", n, strings.TrimPrefix(err.Error(), "yaml: "))}
 		}
 		if doc == nil {
 			continue // an empty document between separators
@@ -265,9 +282,8 @@ func parsePatch(data []byte) (int, string) {
 		if err != nil {
 			msg := strings.TrimPrefix(err.Error(), "yaml: ")
 			msg = strings.Join(strings.Fields(strings.TrimPrefix(msg, "unmarshal errors:")), " ")
-			line := errLine(err)
-			msg = strings.TrimPrefix(msg, fmt.Sprintf("line %d: ", line))
-			return line, msg
+			msg = yamlLinePrefix.ReplaceAllString(msg, "")
+			return errLine(data, err), msg
 		}
 	}
 }
