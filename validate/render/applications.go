@@ -18,13 +18,16 @@ type ArgoApplication struct {
 	GeneratedBy string
 }
 
-// ArgoApplications lists the Argo CD Applications the files under clusters/
-// declare, ApplicationSets expanded as EntryPoints expands them, in file order.
+// ArgoApplications lists the Argo CD Applications the repository's layout
+// declares (the documents scanLayout reads: clusters/, or the root entry
+// points' folders, and the paths entry points render), ApplicationSets
+// expanded as EntryPoints expands them, in the order they were found.
 func ArgoApplications(t *Tree) ([]ArgoApplication, error) {
-	docs, err := clusterDocuments(t)
+	l, err := scanLayout(t)
 	if err != nil {
 		return nil, err
 	}
+	docs := l.docs
 	var out []ArgoApplication
 	for _, d := range docs {
 		apiVersion, _ := d.obj["apiVersion"].(string)
