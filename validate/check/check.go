@@ -266,6 +266,8 @@ func All() []*Check {
 		ProbePort, RequestsWithinLimits, RouteProtocol, PluginDigest,
 		PodTemplateRules, ServiceRules, WorkloadRules, FluxVariables, FluxDependsOn, EditSelectsNothing,
 		InjectionByAnnotation, PluginType, PluginMatch, RouteSubset, RouteReach, GatewaySelector, PilotFailed,
+		HPATarget, HPAReplicas, PDBSelector, PDBBlocksDrain, NetworkPolicyPort, MTLSPlaintextToStrict, AuthzPrincipalsWithoutJWT,
+		CertificateNamespace, FluxHealthChecks, ProjectSourceRepos, ProjectDestinations, ProjectResources,
 	}
 	sort.Slice(all, func(i, j int) bool { return all[i].Code < all[j].Code })
 	return all
