@@ -1,7 +1,6 @@
 package check
 
 import (
-
 	policyv1 "k8s.io/api/policy/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 
@@ -116,4 +115,3 @@ func hpaMinReplicas(ix *index.Index, w index.Workload) int {
 	}
 	return 0
 }
-
