@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"meshops.dev/meshops/validate/crdschema"
 	"meshops.dev/meshops/validate/index"
@@ -112,6 +113,9 @@ type Repo struct {
 	// Entries are the Flux Kustomizations and Argo CD Applications under
 	// clusters/.
 	Entries []*render.EntryPoint
+
+	crdOnce sync.Once
+	crds    *repoSchemas // the repository's own CRDs (schemas)
 }
 
 // finding builds a finding of check c about object o.
@@ -267,7 +271,7 @@ func All() []*Check {
 		PodTemplateRules, ServiceRules, WorkloadRules, FluxVariables, FluxDependsOn, EditSelectsNothing,
 		InjectionByAnnotation, PluginType, PluginMatch, RouteSubset, RouteReach, GatewaySelector, PilotFailed,
 		HPATarget, HPAReplicas, PDBSelector, PDBBlocksDrain, NetworkPolicyPort, MTLSPlaintextToStrict, AuthzPrincipalsWithoutJWT,
-		CertificateNamespace, FluxHealthChecks, ProjectSourceRepos, ProjectDestinations, ProjectResources,
+		CertificateNamespace, FluxHealthChecks, ProjectSourceRepos, ProjectDestinations, ProjectResources, CustomSchema,
 	}
 	sort.Slice(all, func(i, j int) bool { return all[i].Code < all[j].Code })
 	return all

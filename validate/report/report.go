@@ -13,24 +13,66 @@ import (
 
 	"meshops.dev/meshops/validate/check"
 	"meshops.dev/meshops/validate/mesh"
+	"meshops.dev/meshops/validate/settings"
 )
 
 // Formats lists the output formats, for --help.
 var Formats = []string{"text", "json", "github", "sarif"}
 
+// Run is what one run of the validator reports.
+type Run struct {
+	Findings []check.Finding
+	// Targets lists the targets that rendered.
+	Targets []string
+	Checks  []*check.Check
+	// NotChecked lists, per target, the kinds no schema covers.
+	NotChecked []check.Unchecked
+	// Off are the checks validate.yaml turns off; Silenced counts the
+	// findings they silenced.
+	Off      []settings.Off
+	Silenced int
+}
+
 // Write prints findings in format. targets lists the targets that rendered.
 func Write(w io.Writer, format string, findings []check.Finding, targets []string, checks []*check.Check) error {
+	return WriteRun(w, format, Run{Findings: findings, Targets: targets, Checks: checks})
+}
+
+// WriteRun prints a run in format: its findings, what it could not check
+// and which checks validate.yaml turns off.
+func WriteRun(w io.Writer, format string, r Run) error {
 	switch format {
 	case "text":
-		return writeText(w, findings, targets)
+		return writeText(w, r)
 	case "json":
-		return writeJSON(w, findings, targets)
+		return writeJSON(w, r)
 	case "github":
-		return writeGitHub(w, findings, targets)
+		return writeGitHub(w, r)
 	case "sarif":
-		return writeSARIF(w, findings, checks)
+		return writeSARIF(w, r)
 	}
 	return fmt.Errorf("unknown output format %q (want one of %s)", format, strings.Join(Formats, ", "))
+}
+
+// notCheckedLines are the report's "not checked" part, one line per target.
+func notCheckedLines(r Run) []string {
+	var out []string
+	for _, u := range r.NotChecked {
+		out = append(out, fmt.Sprintf("not checked (no schema) [%s]: %s", u.Target, strings.Join(u.Kinds, ", ")))
+	}
+	return out
+}
+
+// offLines say which checks validate.yaml turns off, and where.
+func offLines(r Run) []string {
+	var out []string
+	for _, o := range r.Off {
+		out = append(out, fmt.Sprintf("check %s is off %s (%s:%d)", o.Code, o.Where(), settings.File, o.Line))
+	}
+	if len(r.Off) > 0 {
+		out = append(out, fmt.Sprintf("%s silenced by %s", plural(r.Silenced, "finding"), settings.File))
+	}
+	return out
 }
 
 func counts(findings []check.Finding) (errors, warnings int) {
@@ -66,7 +108,8 @@ func summary(findings []check.Finding, targets []string) string {
 func targetsOf(f check.Finding) string { return strings.Join(f.AllTargets(), ", ") }
 
 // writeText groups findings by the file to edit.
-func writeText(w io.Writer, findings []check.Finding, targets []string) error {
+func writeText(w io.Writer, r Run) error {
+	findings, targets := r.Findings, r.Targets
 	var b strings.Builder
 	file := ""
 	for _, f := range findings {
@@ -89,12 +132,16 @@ func writeText(w io.Writer, findings []check.Finding, targets []string) error {
 	if len(findings) > 0 {
 		b.WriteString("\n")
 	}
+	for _, l := range append(notCheckedLines(r), offLines(r)...) {
+		b.WriteString(l + "\n")
+	}
 	b.WriteString(summary(findings, targets) + "\n")
 	_, err := io.WriteString(w, b.String())
 	return err
 }
 
-func writeJSON(w io.Writer, findings []check.Finding, targets []string) error {
+func writeJSON(w io.Writer, r Run) error {
+	findings, targets := r.Findings, r.Targets
 	e, warn := counts(findings)
 	if findings == nil {
 		findings = []check.Finding{}
@@ -102,12 +149,22 @@ func writeJSON(w io.Writer, findings []check.Finding, targets []string) error {
 	if targets == nil {
 		targets = []string{}
 	}
+	notChecked := r.NotChecked
+	if notChecked == nil {
+		notChecked = []check.Unchecked{}
+	}
+	off := r.Off
+	if off == nil {
+		off = []settings.Off{}
+	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(map[string]any{
-		"findings": findings,
-		"summary":  map[string]any{"targets": len(targets), "rendered": targets, "errors": e, "warnings": warn},
-		"istio":    mesh.Version,
+		"findings":   findings,
+		"notChecked": notChecked,
+		"checksOff":  off,
+		"summary":    map[string]any{"targets": len(targets), "rendered": targets, "errors": e, "warnings": warn, "silenced": r.Silenced},
+		"istio":      mesh.Version,
 	})
 }
 
@@ -117,7 +174,8 @@ var (
 	ghProperty = strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A", ":", "%3A", ",", "%2C")
 )
 
-func writeGitHub(w io.Writer, findings []check.Finding, targets []string) error {
+func writeGitHub(w io.Writer, r Run) error {
+	findings, targets := r.Findings, r.Targets
 	var b strings.Builder
 	for _, f := range findings {
 		level := "error"
@@ -134,12 +192,19 @@ func writeGitHub(w io.Writer, findings []check.Finding, targets []string) error 
 		}
 		fmt.Fprintf(&b, "::%s file=%s%s,title=%s::%s\n", level, ghProperty.Replace(f.File), line, ghProperty.Replace(f.Code), ghData.Replace(msg+f.Message))
 	}
+	for _, l := range notCheckedLines(r) {
+		fmt.Fprintf(&b, "::notice title=not checked::%s\n", ghData.Replace(l))
+	}
+	for _, o := range r.Off {
+		fmt.Fprintf(&b, "::notice file=%s,line=%d,title=%s off::%s\n", settings.File, o.Line, ghProperty.Replace(o.Code), ghData.Replace("check "+o.Code+" is off "+o.Where()))
+	}
 	b.WriteString(summary(findings, targets) + "\n")
 	_, err := io.WriteString(w, b.String())
 	return err
 }
 
-func writeSARIF(w io.Writer, findings []check.Finding, checks []*check.Check) error {
+func writeSARIF(w io.Writer, r Run) error {
+	findings, checks := r.Findings, r.Checks
 	type message struct {
 		Text string `json:"text"`
 	}
@@ -193,12 +258,37 @@ func writeSARIF(w io.Writer, findings []check.Finding, checks []*check.Check) er
 	if uri := informationURI(); uri != "" {
 		driver["informationUri"] = uri
 	}
+	// What the run could not check, and the checks validate.yaml turns
+	// off, are SARIF notifications of the invocation (SARIF 2.1.0, 3.20.21
+	// toolExecutionNotifications, 3.20.22 toolConfigurationNotifications).
+	type notification struct {
+		Level      string            `json:"level"`
+		Message    message           `json:"message"`
+		Descriptor map[string]string `json:"descriptor,omitempty"`
+		Locations  []location        `json:"locations,omitempty"`
+	}
+	execution := []notification{}
+	for _, l := range notCheckedLines(r) {
+		execution = append(execution, notification{Level: "note", Message: message{l}, Descriptor: map[string]string{"id": check.CustomSchema.Code}})
+	}
+	configuration := []notification{}
+	for _, o := range r.Off {
+		var loc location
+		loc.PhysicalLocation.ArtifactLocation.URI = settings.File
+		loc.PhysicalLocation.Region = &region{StartLine: o.Line}
+		configuration = append(configuration, notification{Level: "note", Message: message{"check " + o.Code + " is off " + o.Where()}, Descriptor: map[string]string{"id": o.Code}, Locations: []location{loc}})
+	}
 	doc := map[string]any{
 		"$schema": "https://json.schemastore.org/sarif-2.1.0.json",
 		"version": "2.1.0",
 		"runs": []any{map[string]any{
 			"tool":    map[string]any{"driver": driver},
 			"results": results,
+			"invocations": []any{map[string]any{
+				"executionSuccessful":            true,
+				"toolExecutionNotifications":     execution,
+				"toolConfigurationNotifications": configuration,
+			}},
 		}},
 	}
 	enc := json.NewEncoder(w)
