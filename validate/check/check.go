@@ -271,7 +271,7 @@ func All() []*Check {
 		PodTemplateRules, ServiceRules, WorkloadRules, FluxVariables, FluxDependsOn, EditSelectsNothing,
 		InjectionByAnnotation, PluginType, PluginMatch, RouteSubset, RouteReach, GatewaySelector, PilotFailed,
 		HPATarget, HPAReplicas, PDBSelector, PDBBlocksDrain, NetworkPolicyPort, MTLSPlaintextToStrict, AuthzPrincipalsWithoutJWT,
-		CertificateNamespace, FluxHealthChecks, ProjectSourceRepos, ProjectDestinations, ProjectResources, CustomSchema,
+		CertificateNamespace, FluxHealthChecks, ProjectSourceRepos, ProjectDestinations, ProjectResources, CustomSchema, RouteNoCluster,
 	}
 	sort.Slice(all, func(i, j int) bool { return all[i].Code < all[j].Code })
 	return all
