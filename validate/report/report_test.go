@@ -8,6 +8,7 @@ import (
 
 	"meshops.dev/meshops/validate/check"
 	"meshops.dev/meshops/validate/mesh"
+	"meshops.dev/meshops/validate/settings"
 )
 
 var findings = []check.Finding{
@@ -124,6 +125,99 @@ func TestSARIFInformationURI(t *testing.T) {
 		has := strings.Contains(b.String(), "informationUri")
 		if tt.want == "" && has || tt.want != "" && !strings.Contains(b.String(), tt.want) {
 			t.Errorf("server %q repo %q: want %q in\n%.400s", tt.server, tt.repo, tt.want, b.String())
+		}
+	}
+}
+
+// run is a clean run that could not check one kind and has a check off.
+var run = Run{
+	Targets:    three,
+	NotChecked: []check.Unchecked{{Target: "overlays/dev", Kinds: []string{"cert-manager.io/v1 Certificate (1)"}}},
+	Off:        []settings.Off{{Code: "IMG002", Paths: []string{"overlays/dev/**"}, Line: 3}},
+	Silenced:   2,
+}
+
+func TestEveryFormatSaysWhatWasNotCheckedAndWhatIsOff(t *testing.T) {
+	for format, want := range map[string][]string{
+		"text": {
+			"not checked (no schema) [overlays/dev]: cert-manager.io/v1 Certificate (1)\n",
+			"check IMG002 is off in overlays/dev/** (validate.yaml:3)\n",
+			"2 findings silenced by validate.yaml\n",
+		},
+		"github": {
+			"::notice title=not checked::not checked (no schema) [overlays/dev]: cert-manager.io/v1 Certificate (1)\n",
+			"::notice file=validate.yaml,line=3,title=IMG002 off::check IMG002 is off in overlays/dev/**\n",
+		},
+	} {
+		var b bytes.Buffer
+		if err := WriteRun(&b, format, run); err != nil {
+			t.Fatal(err)
+		}
+		for _, w := range want {
+			if !strings.Contains(b.String(), w) {
+				t.Errorf("%s: %q missing from\n%s", format, w, b.String())
+			}
+		}
+	}
+
+	var b bytes.Buffer
+	if err := WriteRun(&b, "json", run); err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		NotChecked []check.Unchecked `json:"notChecked"`
+		ChecksOff  []settings.Off    `json:"checksOff"`
+		Summary    struct{ Silenced int }
+	}
+	if err := json.Unmarshal(b.Bytes(), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if len(doc.NotChecked) != 1 || doc.NotChecked[0].Kinds[0] != "cert-manager.io/v1 Certificate (1)" || len(doc.ChecksOff) != 1 || doc.ChecksOff[0].Code != "IMG002" || doc.Summary.Silenced != 2 {
+		t.Errorf("json: %s", b.String())
+	}
+
+	b.Reset()
+	if err := WriteRun(&b, "sarif", run); err != nil {
+		t.Fatal(err)
+	}
+	var sarif struct {
+		Runs []struct {
+			Invocations []struct {
+				ToolExecutionNotifications []struct {
+					Message struct{ Text string }
+				}
+				ToolConfigurationNotifications []struct {
+					Descriptor struct{ ID string }
+					Locations  []struct {
+						PhysicalLocation struct {
+							ArtifactLocation struct{ URI string }
+							Region           struct{ StartLine int }
+						}
+					}
+				}
+			}
+		}
+	}
+	if err := json.Unmarshal(b.Bytes(), &sarif); err != nil {
+		t.Fatal(err)
+	}
+	inv := sarif.Runs[0].Invocations[0]
+	if len(inv.ToolExecutionNotifications) != 1 || !strings.Contains(inv.ToolExecutionNotifications[0].Message.Text, "cert-manager.io/v1 Certificate") {
+		t.Errorf("sarif execution notifications: %s", b.String())
+	}
+	if c := inv.ToolConfigurationNotifications; len(c) != 1 || c[0].Descriptor.ID != "IMG002" || c[0].Locations[0].PhysicalLocation.ArtifactLocation.URI != "validate.yaml" || c[0].Locations[0].PhysicalLocation.Region.StartLine != 3 {
+		t.Errorf("sarif configuration notifications: %s", b.String())
+	}
+}
+
+func TestJSONHasEmptyNotCheckedWhenEverythingIsChecked(t *testing.T) {
+	var b bytes.Buffer
+	if err := Write(&b, "json", nil, three, nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`"notChecked": []`, `"checksOff": []`} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("%s missing from %s", want, b.String())
 		}
 	}
 }
