@@ -3,6 +3,7 @@ package check
 import (
 	"strings"
 
+	autoscalingv1 "k8s.io/api/autoscaling/v1"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 
 	"meshops.dev/meshops/validate/index"
@@ -37,21 +38,31 @@ func init() {
 // scalableKinds serve the scale subresource the HPA controller needs.
 var scalableKinds = map[string]string{"Deployment": "apps", "StatefulSet": "apps", "ReplicaSet": "apps", "ReplicationController": ""}
 
-func decodeHPAs(ix *index.Index) []struct {
+// hpaObject is a HorizontalPodAutoscaler with its spec in the v2 form.
+type hpaObject struct {
 	*index.Object
 	HPA autoscalingv2.HorizontalPodAutoscaler
-} {
-	var out []struct {
-		*index.Object
-		HPA autoscalingv2.HorizontalPodAutoscaler
-	}
-	for _, o := range ix.GroupKind("autoscaling", "HorizontalPodAutoscaler") {
+}
+
+func decodeHPAs(ix *index.Index) []hpaObject {
+	return decodeHPAsOf(ix.GroupKind("autoscaling", "HorizontalPodAutoscaler"))
+}
+
+// decodeHPAsOf decodes HorizontalPodAutoscaler objects of autoscaling/v1 or v2.
+func decodeHPAsOf(objects []*index.Object) []hpaObject {
+	var out []hpaObject
+	for _, o := range objects {
 		var h autoscalingv2.HorizontalPodAutoscaler
-		if o.Version == "v2" && decodeAs(o, &h) {
-			out = append(out, struct {
-				*index.Object
-				HPA autoscalingv2.HorizontalPodAutoscaler
-			}{o, h})
+		ok := o.Version == "v2" && decodeAs(o, &h)
+		if var1 := (autoscalingv1.HorizontalPodAutoscaler{}); o.Version == "v1" && decodeAs(o, &var1) {
+			// autoscaling/v1 names its target and bounds the same way.
+			ref := var1.Spec.ScaleTargetRef
+			h.Spec.ScaleTargetRef = autoscalingv2.CrossVersionObjectReference{APIVersion: ref.APIVersion, Kind: ref.Kind, Name: ref.Name}
+			h.Spec.MinReplicas, h.Spec.MaxReplicas = var1.Spec.MinReplicas, var1.Spec.MaxReplicas
+			ok = true
+		}
+		if ok {
+			out = append(out, hpaObject{o, h})
 		}
 	}
 	return out
