@@ -8,6 +8,7 @@ require (
 	github.com/fluxcd/pkg/kustomize v1.35.7
 	github.com/fluxcd/pkg/sourceignore v0.18.0
 	github.com/fluxcd/source-controller/api v1.9.6
+	github.com/gobwas/glob v0.2.3
 	github.com/google/go-containerregistry v0.22.1
 	github.com/pmezard/go-difflib v1.0.1-0.20181226105442-5d4384ee4fb2
 	go.yaml.in/yaml/v3 v3.0.5
@@ -20,8 +21,6 @@ require (
 	sigs.k8s.io/kustomize/kyaml v0.21.2
 	sigs.k8s.io/yaml v1.6.0
 )
-
-require github.com/gobwas/glob v0.2.3 // indirect
 
 require (
 	dario.cat/mergo v1.0.2 // indirect
