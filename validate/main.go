@@ -88,7 +88,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	for _, tg := range res.Rendered {
 		rendered = append(rendered, tg.ID())
 	}
-	if err := report.WriteFor(stdout, *format, report.ToolOf(root), res.Findings, rendered, checks); err != nil {
+	run := report.Run{Tool: report.ToolOf(root), Findings: res.Findings, Targets: rendered, Checks: checks, NotChecked: res.NotChecked, Off: res.Off, Silenced: res.Silenced}
+	if err := report.WriteRun(stdout, *format, run); err != nil {
 		fmt.Fprintln(stderr, "validate:", err)
 		return 2
 	}

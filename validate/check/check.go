@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"meshops.dev/meshops/validate/crdschema"
 	"meshops.dev/meshops/validate/index"
@@ -121,6 +122,9 @@ type Repo struct {
 	// Entries are the Flux Kustomizations and Argo CD Applications under
 	// clusters/.
 	Entries []*render.EntryPoint
+
+	crdOnce sync.Once
+	crds    *repoSchemas // the repository's own CRDs (schemas)
 }
 
 // finding builds a finding of check c about object o.
@@ -278,6 +282,8 @@ func All() []*Check {
 		GatewayReleaseUnselected, GatewayPortNotOnService, PlatformDisagreement,
 		GatewayAPISchema, GatewayAPIClass, GatewayAPIParent, GatewayAPINotAllowed, GatewayAPIBackend, GatewayAPIBackendPort,
 		GatewayAPIRefPermitted, GatewayAPIBackendKind, GatewayAPIHostname,
+		HPATarget, HPAReplicas, PDBSelector, PDBBlocksDrain, NetworkPolicyPort, MTLSPlaintextToStrict, AuthzPrincipalsWithoutJWT,
+		CertificateNamespace, FluxHealthChecks, ProjectSourceRepos, ProjectDestinations, ProjectResources, CustomSchema, RouteNoCluster,
 	}
 	sort.Slice(all, func(i, j int) bool { return all[i].Code < all[j].Code })
 	return all

@@ -16,7 +16,7 @@ var GitOpsSchema = catalogued("GO002")
 
 // gitopsGroups are the Flux and Argo CD API groups whose objects GO002 validates.
 var gitopsGroups = map[string]bool{
-	"kustomize.toolkit.fluxcd.io": true, "source.toolkit.fluxcd.io": true, "argoproj.io": true,
+	"kustomize.toolkit.fluxcd.io": true, "source.toolkit.fluxcd.io": true, "helm.toolkit.fluxcd.io": true, "argoproj.io": true,
 }
 
 func gitopsSchema(ix *index.Index, env *Env) []Finding {

@@ -115,6 +115,20 @@ func checkPullSecret(ix *index.Index, o *index.Object, secret string) []Finding 
 	c := PluginPullSecret
 	s := ix.Get("Secret", o.Namespace, secret)
 	if s == nil {
+		if sealed := sealedSecret(ix, o.Namespace, secret); sealed != nil {
+			// bitnami's sealed-secrets controller writes the Secret under the
+			// SealedSecret's name and namespace, its type from spec.template
+			// (pkg/apis/sealedsecrets/v1alpha1, SealedSecret.Unseal).
+			if t := str(mapOf(sealed.Spec(), "template"), "type"); t != "kubernetes.io/dockerconfigjson" {
+				return []Finding{c.findingAt(ix, o, []string{"spec", "imagePullSecret"}, "imagePullSecret %q is a SealedSecret whose spec.template.type is %q; Istio needs type kubernetes.io/dockerconfigjson", secret, t)}
+			}
+			return nil
+		}
+		for _, other := range ix.Kind("SealedSecret") {
+			if other.Name == secret {
+				return []Finding{c.findingAt(ix, o, []string{"spec", "imagePullSecret"}, "imagePullSecret %q is a SealedSecret deployed in namespace %s, not in the plugin's namespace %s: the pull would be unauthenticated", secret, other.Namespace, o.Namespace)}
+			}
+		}
 		for _, other := range ix.Kind("Secret") {
 			if other.Name == secret {
 				return []Finding{c.findingAt(ix, o, []string{"spec", "imagePullSecret"}, "imagePullSecret %q is deployed in namespace %s, not in the plugin's namespace %s: the pull would be unauthenticated", secret, other.Namespace, o.Namespace)}
@@ -124,6 +138,17 @@ func checkPullSecret(ix *index.Index, o *index.Object, secret string) []Finding 
 	}
 	if t := str(s.Content, "type"); t != "kubernetes.io/dockerconfigjson" {
 		return []Finding{c.findingAt(ix, o, []string{"spec", "imagePullSecret"}, "imagePullSecret %q is a Secret of type %q; Istio needs type kubernetes.io/dockerconfigjson", secret, t)}
+	}
+	return nil
+}
+
+// sealedSecret returns the bitnami.com SealedSecret that unseals into the
+// Secret namespace/name, or nil.
+func sealedSecret(ix *index.Index, namespace, name string) *index.Object {
+	for _, o := range ix.GroupKind("bitnami.com", "SealedSecret") {
+		if o.Namespace == namespace && o.Name == name {
+			return o
+		}
 	}
 	return nil
 }

@@ -8,7 +8,9 @@ package explain
 
 import (
 	"fmt"
+	"slices"
 	"sort"
+	"strconv"
 	"strings"
 
 	"meshops.dev/meshops/internal/pluginrun"
@@ -63,6 +65,9 @@ type Response struct {
 	// process it (the workload's sidecar first, then the gateway).
 	Plugins []PluginRun `json:"plugins"`
 	Headers [][2]string `json:"headers"`
+	// Note says why a sidecar's HTTP filters do not see the response: the
+	// pod port the route reaches is one istiod serves as TCP.
+	Note string `json:"note,omitempty"`
 }
 
 // PluginRun is one Wasm filter acting on a response.
@@ -138,7 +143,7 @@ func TargetOn(tree *render.Tree, tg render.Target, platform *mesh.Platform) (*Re
 		for _, r := range g.Routes {
 			h := &Host{URL: "http://" + r.Host + portSuffix(r.Port) + r.Path, Gateway: g.Name, Route: r}
 			for _, ep := range r.Endpoints {
-				h.Responses = append(h.Responses, respond(ans, g, r, ep))
+				h.Responses = append(h.Responses, respond(ans, g, r, ep, podPort(ix, r, ep)))
 			}
 			rep.Hosts = append(rep.Hosts, h)
 		}
@@ -156,13 +161,20 @@ func portSuffix(p int) string {
 // respond follows a response from workload ep back to the client: Envoy
 // runs a chain's filters on a response in reverse order, the workload's
 // sidecar (inbound) first, then the gateway's listener.
-func respond(ans *mesh.Answer, g *mesh.Gateway, r *mesh.Route, ep string) Response {
+//
+// port is the pod port the request reaches (0 when unknown): when istiod
+// serves it as TCP, the sidecar's HTTP filters never run on it.
+func respond(ans *mesh.Answer, g *mesh.Gateway, r *mesh.Route, ep string, port int) Response {
 	resp := Response{From: ep, Headers: upstream}
 	var hops []struct {
 		at    string
 		chain *mesh.Chain
 	}
 	for _, w := range ans.Workloads {
+		if w.Ref == ep && w.Sidecar && port != 0 && slices.Contains(w.TCPPorts, port) {
+			resp.Note = fmt.Sprintf("the sidecar of %s serves port %d as TCP (the Service declares it so): its HTTP filters, Wasm plugins included, never run", ep, port)
+			continue
+		}
 		if w.Ref == ep && w.Sidecar && len(w.Chains) > 0 {
 			hops = append(hops, struct {
 				at    string
@@ -217,4 +229,71 @@ func sortedKeys(m map[string]string) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// podPort returns the pod port a route's cluster reaches on workload ep:
+// the Service port of the cluster (outbound|<port>|<subset>|<host>), its
+// targetPort, a name resolved among the workload's container ports.
+func podPort(ix *index.Index, r *mesh.Route, ep string) int {
+	parts := strings.Split(r.Cluster, "|")
+	if len(parts) != 4 {
+		return 0
+	}
+	svcPort, _ := strconv.Atoi(parts[1])
+	labels := strings.Split(parts[3], ".")
+	if len(labels) < 2 {
+		return 0
+	}
+	svc := ix.Get("Service", labels[1], labels[0])
+	if svc == nil {
+		return 0
+	}
+	var target any
+	for _, p := range listOf(svc.Spec(), "ports") {
+		m, _ := p.(map[string]any)
+		if n, ok := number(m["port"]); ok && n == svcPort {
+			target = m["targetPort"]
+			if target == nil {
+				target = m["port"]
+			}
+		}
+	}
+	if n, ok := number(target); ok {
+		return n
+	}
+	name, _ := target.(string)
+	if name == "" {
+		return 0
+	}
+	for _, w := range ix.Workloads("") {
+		if w.String() != ep {
+			continue
+		}
+		for _, c := range append(w.Template.Spec.InitContainers, w.Template.Spec.Containers...) {
+			for _, p := range c.Ports {
+				if p.Name == name {
+					return int(p.ContainerPort)
+				}
+			}
+		}
+	}
+	return 0
+}
+
+func listOf(m map[string]any, key string) []any {
+	v, _ := m[key].([]any)
+	return v
+}
+
+// number reads an integer from a generic object.
+func number(v any) (int, bool) {
+	switch n := v.(type) {
+	case int64:
+		return int(n), true
+	case float64:
+		return int(n), true
+	case int:
+		return n, true
+	}
+	return 0, false
 }

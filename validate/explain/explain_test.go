@@ -280,3 +280,22 @@ func TestChangesGatewayAPI(t *testing.T) {
 		t.Errorf("no change: %q", got)
 	}
 }
+
+// TestExplainTCPPort: a Service port named tcp-web makes istiod serve the
+// pod port as TCP, so the sidecar's Wasm plugin never sees the response
+// (validate's RT007); explain says so instead of showing its headers.
+func TestExplainTCPPort(t *testing.T) {
+	tree := loadTree(t, fixture)
+	replace(t, tree, "base/service.yaml", "    - name: http\n", "    - name: tcp-web\n")
+	rep, err := Environment(tree, "dev")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Error != "" || len(rep.Hosts) != 1 || len(rep.Hosts[0].Responses) != 1 {
+		t.Fatalf("report = %+v", rep)
+	}
+	resp := rep.Hosts[0].Responses[0]
+	if len(resp.Plugins) != 0 || !reflect.DeepEqual(resp.Headers, [][2]string{{":status", "200"}}) || !strings.Contains(resp.Note, "as TCP") {
+		t.Errorf("response from %s: plugins %+v, headers %q, note %q", resp.From, resp.Plugins, resp.Headers, resp.Note)
+	}
+}

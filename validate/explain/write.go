@@ -77,6 +77,9 @@ func WriteText(w io.Writer, rep *Report) error {
 		}
 		for _, resp := range h.Responses {
 			fmt.Fprintf(&b, "    response from %s:\n", resp.From)
+			if resp.Note != "" {
+				fmt.Fprintf(&b, "      %s\n", resp.Note)
+			}
 			if len(resp.Plugins) == 0 {
 				b.WriteString("      no Wasm plugin runs on it\n")
 			}

@@ -23,6 +23,10 @@ import (
 // whose module the Go 1.26 toolchain accepts.
 const ArgoCDVersion = "v3.5.7"
 
+// HelmControllerVersion is the helm-controller release whose HelmRelease CRD
+// is embedded.
+const HelmControllerVersion = "v1.6.4"
+
 // Source is one embedded CRD file and the module file it is copied from.
 type Source struct {
 	File    string // under crds/
@@ -44,6 +48,14 @@ var Sources = []Source{
 		Path: "config/crd/bases/kustomize.toolkit.fluxcd.io_kustomizations.yaml"},
 	{File: "flux-gitrepositories.yaml", Module: "github.com/fluxcd/source-controller", VersionOf: "github.com/fluxcd/source-controller/api",
 		Path: "config/crd/bases/source.toolkit.fluxcd.io_gitrepositories.yaml"},
+	{File: "flux-helmrepositories.yaml", Module: "github.com/fluxcd/source-controller", VersionOf: "github.com/fluxcd/source-controller/api",
+		Path: "config/crd/bases/source.toolkit.fluxcd.io_helmrepositories.yaml"},
+	{File: "flux-ocirepositories.yaml", Module: "github.com/fluxcd/source-controller", VersionOf: "github.com/fluxcd/source-controller/api",
+		Path: "config/crd/bases/source.toolkit.fluxcd.io_ocirepositories.yaml"},
+	// helm-controller's api module is not in go.mod: its release of the
+	// same Flux distribution as kustomize-controller v1.9 is pinned here.
+	{File: "flux-helmreleases.yaml", Module: "github.com/fluxcd/helm-controller", Version: HelmControllerVersion,
+		Path: "config/crd/bases/helm.toolkit.fluxcd.io_helmreleases.yaml"},
 	{File: "argocd-applications.yaml", Module: "github.com/argoproj/argo-cd/v3", Version: ArgoCDVersion, Path: "manifests/crds/application-crd.yaml"},
 	{File: "argocd-appprojects.yaml", Module: "github.com/argoproj/argo-cd/v3", Version: ArgoCDVersion, Path: "manifests/crds/appproject-crd.yaml"},
 	{File: "argocd-applicationsets.yaml", Module: "github.com/argoproj/argo-cd/v3", Version: ArgoCDVersion, Path: "manifests/crds/applicationset-crd.yaml", StripDescriptions: true},

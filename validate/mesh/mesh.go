@@ -70,7 +70,11 @@ type Workload struct {
 	Why       string    `json:"why"`
 	// Chains are the HTTP filter chains of its inbound listener, one per port.
 	Chains []Chain `json:"chains,omitempty"`
-	object *index.Object
+	// TCPPorts are the pod ports whose inbound filter chains istiod builds
+	// without an HTTP connection manager (a Service port named tcp-*, or
+	// appProtocol tcp): requests to them never pass the HTTP filters above.
+	TCPPorts []int `json:"tcpPorts,omitempty"`
+	object   *index.Object
 }
 
 // Object is the rendered object of the workload.
@@ -599,6 +603,7 @@ func (a *Analyzer) run(t test.Failer, ix *index.Index, in *inputs) *Answer {
 		proxy := s.SetupProxy(p.proxy(model.SidecarProxy))
 		listeners := s.Listeners(proxy)
 		p.w.Chains = chains(s, proxy, push, listeners, true, network)
+		p.w.TCPPorts = tcpInboundPorts(listeners)
 		attach(p.w.Ref, allChains(s, proxy, push, listeners, network))
 	}
 	for _, g := range in.gateways {
@@ -650,6 +655,47 @@ func chains(s *xds.FakeDiscoveryServer, proxy *model.Proxy, push *model.PushCont
 		}
 	}
 	return dedupe(out)
+}
+
+// tcpInboundPorts returns the destination ports of the virtualInbound
+// listener's filter chains that carry no HTTP connection manager: istiod
+// builds them for a port whose Service declares TCP
+// (pilot/pkg/networking/core/listener_inbound.go, buildInboundFilterChain
+// picks the TCP proxy for a non-HTTP protocol), so Envoy runs no HTTP filter
+// on a request to them. The passthrough and catch-all chains have no port.
+func tcpInboundPorts(ls []*listener.Listener) []int {
+	http := map[uint32]bool{}
+	tcp := map[uint32]bool{}
+	for _, l := range ls {
+		if l.Name != "virtualInbound" {
+			continue
+		}
+		for _, fc := range l.FilterChains {
+			port := fc.GetFilterChainMatch().GetDestinationPort().GetValue()
+			if port == 0 || strings.Contains(fc.Name, "passthrough") {
+				continue
+			}
+			isHTTP := false
+			for _, nf := range fc.Filters {
+				if nf.Name == "envoy.filters.network.http_connection_manager" {
+					isHTTP = true
+				}
+			}
+			if isHTTP {
+				http[port] = true
+			} else {
+				tcp[port] = true
+			}
+		}
+	}
+	var out []int
+	for p := range tcp {
+		if !http[p] {
+			out = append(out, int(p))
+		}
+	}
+	sort.Ints(out)
+	return out
 }
 
 // allChains returns every filter chain of every listener, for attachment.

@@ -16,6 +16,7 @@ import (
 	"meshops.dev/meshops/validate/istio"
 	"meshops.dev/meshops/validate/mesh"
 	"meshops.dev/meshops/validate/render"
+	"meshops.dev/meshops/validate/settings"
 )
 
 // Options configure a run.
@@ -38,6 +39,12 @@ type Result struct {
 	Targets  []render.Target
 	Rendered []render.Target
 	Findings []check.Finding
+	// NotChecked lists, per target, the kinds no schema covers.
+	NotChecked []check.Unchecked
+	// Off are the checks validate.yaml turns off, and Silenced how many
+	// findings they silenced.
+	Off      []settings.Off
+	Silenced int
 }
 
 // RenderFailed reports whether a target could not be rendered (or a check
@@ -108,6 +115,10 @@ func RunTree(tree *render.Tree, opts Options) (*Result, error) {
 		checks = check.All()
 	}
 	platform, err := mesh.LoadPlatform(tree)
+	if err != nil {
+		return nil, err
+	}
+	switches, err := loadSettings(tree)
 	if err != nil {
 		return nil, err
 	}
@@ -308,6 +319,17 @@ func RunTree(tree *render.Tree, opts Options) (*Result, error) {
 	findings = byDirectory(plan, findings)
 	findings = append(findings, unexplained(tree, result, findings)...)
 	result.Findings = superseded(merge(findings))
+	result.NotChecked = check.NotChecked(repo, env)
+	result.Off = switches.Off
+	kept := result.Findings[:0]
+	for _, f := range result.Findings {
+		if _, off := switches.Silenced(f.Code, f.File); off {
+			result.Silenced++
+			continue
+		}
+		kept = append(kept, f)
+	}
+	result.Findings = kept
 	check.Sort(result.Findings)
 	return result, nil
 }
@@ -347,4 +369,23 @@ func unexplained(tree *render.Tree, res *Result, findings []check.Finding) []che
 			Message: fmt.Sprintf("%s was not rendered and no finding says why: its findings are missing; please report it with the input", tg.ID())})
 	}
 	return out
+}
+
+// loadSettings reads validate.yaml at the repository's root, if there is one.
+func loadSettings(tree *render.Tree) (*settings.Settings, error) {
+	if !tree.Exists(settings.File) {
+		return &settings.Settings{}, nil
+	}
+	data, err := tree.ReadFile(settings.File)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", settings.File, err)
+	}
+	known := map[string]bool{}
+	for _, c := range check.All() {
+		known[c.Code] = true
+	}
+	for _, c := range []*check.Check{check.RemoteReference, check.RenderFailure, check.InternalError} {
+		known[c.Code] = true
+	}
+	return settings.Parse(data, func(code string) bool { return known[code] }, check.InternalError.Code, check.RenderFailure.Code, check.RemoteReference.Code)
 }

@@ -16,31 +16,79 @@ import (
 
 	"meshops.dev/meshops/validate/check"
 	"meshops.dev/meshops/validate/mesh"
+	"meshops.dev/meshops/validate/settings"
 )
 
 // Formats lists the output formats, for --help.
 var Formats = []string{"text", "json", "github", "sarif"}
 
+// Run is what one run of the validator reports.
+type Run struct {
+	// Tool names the validator where the format has room for it (SARIF's
+	// tool.driver); the zero Tool is ToolOf("").
+	Tool     Tool
+	Findings []check.Finding
+	// Targets lists the targets that rendered.
+	Targets []string
+	Checks  []*check.Check
+	// NotChecked lists, per target, the kinds no schema covers.
+	NotChecked []check.Unchecked
+	// Off are the checks validate.yaml turns off; Silenced counts the
+	// findings they silenced.
+	Off      []settings.Off
+	Silenced int
+}
+
 // Write prints findings in format, naming the tool as ToolOf("") does.
 // targets lists the targets that rendered.
 func Write(w io.Writer, format string, findings []check.Finding, targets []string, checks []*check.Check) error {
-	return WriteFor(w, format, ToolOf(""), findings, targets, checks)
+	return WriteRun(w, format, Run{Findings: findings, Targets: targets, Checks: checks})
 }
 
 // WriteFor prints findings in format; tool names the validator where the
 // format has room for it (SARIF's tool.driver).
 func WriteFor(w io.Writer, format string, tool Tool, findings []check.Finding, targets []string, checks []*check.Check) error {
+	return WriteRun(w, format, Run{Tool: tool, Findings: findings, Targets: targets, Checks: checks})
+}
+
+// WriteRun prints a run in format: its findings, what it could not check
+// and which checks validate.yaml turns off.
+func WriteRun(w io.Writer, format string, r Run) error {
+	if r.Tool == (Tool{}) {
+		r.Tool = ToolOf("")
+	}
 	switch format {
 	case "text":
-		return writeText(w, findings, targets)
+		return writeText(w, r)
 	case "json":
-		return writeJSON(w, findings, targets)
+		return writeJSON(w, r)
 	case "github":
-		return writeGitHub(w, findings, targets)
+		return writeGitHub(w, r)
 	case "sarif":
-		return writeSARIF(w, findings, checks, tool)
+		return writeSARIF(w, r)
 	}
 	return fmt.Errorf("unknown output format %q (want one of %s)", format, strings.Join(Formats, ", "))
+}
+
+// notCheckedLines are the report's "not checked" part, one line per target.
+func notCheckedLines(r Run) []string {
+	var out []string
+	for _, u := range r.NotChecked {
+		out = append(out, fmt.Sprintf("not checked (no schema) [%s]: %s", u.Target, strings.Join(u.Kinds, ", ")))
+	}
+	return out
+}
+
+// offLines say which checks validate.yaml turns off, and where.
+func offLines(r Run) []string {
+	var out []string
+	for _, o := range r.Off {
+		out = append(out, fmt.Sprintf("check %s is off %s (%s:%d)", o.Code, o.Where(), settings.File, o.Line))
+	}
+	if len(r.Off) > 0 {
+		out = append(out, fmt.Sprintf("%s silenced by %s", plural(r.Silenced, "finding"), settings.File))
+	}
+	return out
 }
 
 func counts(findings []check.Finding) (errors, warnings int) {
@@ -76,7 +124,8 @@ func summary(findings []check.Finding, targets []string) string {
 func targetsOf(f check.Finding) string { return strings.Join(f.AllTargets(), ", ") }
 
 // writeText groups findings by the file to edit.
-func writeText(w io.Writer, findings []check.Finding, targets []string) error {
+func writeText(w io.Writer, r Run) error {
+	findings, targets := r.Findings, r.Targets
 	var b strings.Builder
 	file := ""
 	for _, f := range findings {
@@ -99,6 +148,9 @@ func writeText(w io.Writer, findings []check.Finding, targets []string) error {
 	if len(findings) > 0 {
 		b.WriteString("\n")
 	}
+	for _, l := range append(notCheckedLines(r), offLines(r)...) {
+		b.WriteString(l + "\n")
+	}
 	b.WriteString(summary(findings, targets) + "\n")
 	_, err := io.WriteString(w, b.String())
 	return err
@@ -107,7 +159,11 @@ func writeText(w io.Writer, findings []check.Finding, targets []string) error {
 // JSON is the document -o json writes.
 type JSON struct {
 	Findings []check.Finding `json:"findings"`
-	Summary  JSONSummary     `json:"summary"`
+	// NotChecked lists, per target, the kinds no schema covers.
+	NotChecked []check.Unchecked `json:"notChecked"`
+	// ChecksOff are the checks validate.yaml turns off, and where.
+	ChecksOff []settings.Off `json:"checksOff"`
+	Summary   JSONSummary    `json:"summary"`
 	// Istio is the Istio release whose istiod code the validator runs.
 	Istio string `json:"istio"`
 }
@@ -118,9 +174,12 @@ type JSONSummary struct {
 	Rendered []string `json:"rendered"`
 	Errors   int      `json:"errors"`
 	Warnings int      `json:"warnings"`
+	// Silenced counts the findings validate.yaml turned off.
+	Silenced int `json:"silenced"`
 }
 
-func writeJSON(w io.Writer, findings []check.Finding, targets []string) error {
+func writeJSON(w io.Writer, r Run) error {
+	findings, targets := r.Findings, r.Targets
 	e, warn := counts(findings)
 	if findings == nil {
 		findings = []check.Finding{}
@@ -128,9 +187,18 @@ func writeJSON(w io.Writer, findings []check.Finding, targets []string) error {
 	if targets == nil {
 		targets = []string{}
 	}
+	notChecked := r.NotChecked
+	if notChecked == nil {
+		notChecked = []check.Unchecked{}
+	}
+	off := r.Off
+	if off == nil {
+		off = []settings.Off{}
+	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
-	return enc.Encode(JSON{Findings: findings, Summary: JSONSummary{Targets: len(targets), Rendered: targets, Errors: e, Warnings: warn}, Istio: mesh.Version})
+	return enc.Encode(JSON{Findings: findings, NotChecked: notChecked, ChecksOff: off,
+		Summary: JSONSummary{Targets: len(targets), Rendered: targets, Errors: e, Warnings: warn, Silenced: r.Silenced}, Istio: mesh.Version})
 }
 
 // GitHub workflow commands: data escapes %, CR and LF; properties also : and ,.
@@ -139,7 +207,8 @@ var (
 	ghProperty = strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A", ":", "%3A", ",", "%2C")
 )
 
-func writeGitHub(w io.Writer, findings []check.Finding, targets []string) error {
+func writeGitHub(w io.Writer, r Run) error {
+	findings, targets := r.Findings, r.Targets
 	var b strings.Builder
 	for _, f := range findings {
 		level := "error"
@@ -155,6 +224,12 @@ func writeGitHub(w io.Writer, findings []check.Finding, targets []string) error 
 			line = fmt.Sprintf(",line=%d", f.Line)
 		}
 		fmt.Fprintf(&b, "::%s file=%s%s,title=%s::%s\n", level, ghProperty.Replace(f.File), line, ghProperty.Replace(f.Code), ghData.Replace(msg+f.Message))
+	}
+	for _, l := range notCheckedLines(r) {
+		fmt.Fprintf(&b, "::notice title=not checked::%s\n", ghData.Replace(l))
+	}
+	for _, o := range r.Off {
+		fmt.Fprintf(&b, "::notice file=%s,line=%d,title=%s off::%s\n", settings.File, o.Line, ghProperty.Replace(o.Code), ghData.Replace("check "+o.Code+" is off "+o.Where()))
 	}
 	b.WriteString(summary(findings, targets) + "\n")
 	_, err := io.WriteString(w, b.String())
@@ -212,7 +287,25 @@ type (
 		Tool struct {
 			Driver sarifDriver `json:"driver"`
 		} `json:"tool"`
-		Results []sarifResult `json:"results"`
+		Results     []sarifResult     `json:"results"`
+		Invocations []sarifInvocation `json:"invocations"`
+	}
+	// What the run could not check, and the checks validate.yaml turns off,
+	// are notifications of the invocation (SARIF 2.1.0, 3.20.21
+	// toolExecutionNotifications, 3.20.22 toolConfigurationNotifications).
+	sarifInvocation struct {
+		ExecutionSuccessful            bool                `json:"executionSuccessful"`
+		ToolExecutionNotifications     []sarifNotification `json:"toolExecutionNotifications"`
+		ToolConfigurationNotifications []sarifNotification `json:"toolConfigurationNotifications"`
+	}
+	sarifNotification struct {
+		Level      string          `json:"level"`
+		Message    sarifMessage    `json:"message"`
+		Descriptor sarifDescriptor `json:"descriptor"`
+		Locations  []sarifLocation `json:"locations,omitempty"`
+	}
+	sarifDescriptor struct {
+		ID string `json:"id"`
 	}
 	sarifLog struct {
 		Schema  string     `json:"$schema"`
@@ -277,7 +370,8 @@ func lineCount(path string) int {
 	return n
 }
 
-func writeSARIF(w io.Writer, findings []check.Finding, checks []*check.Check, tool Tool) error {
+func writeSARIF(w io.Writer, rn Run) error {
+	findings, checks, tool := rn.Findings, rn.Checks, rn.Tool
 	rules := make([]sarifRule, 0, len(checks))
 	for _, c := range checks {
 		r := sarifRule{ID: c.Code, Name: c.Name, ShortDescription: sarifMessage{c.Summary}, FullDescription: sarifMessage{c.Rationale},
@@ -304,7 +398,21 @@ func writeSARIF(w io.Writer, findings []check.Finding, checks []*check.Check, to
 		}
 		results = append(results, r)
 	}
-	run := sarifRun{Results: results}
+	execution := []sarifNotification{}
+	for _, l := range notCheckedLines(rn) {
+		execution = append(execution, sarifNotification{Level: "note", Message: sarifMessage{l}, Descriptor: sarifDescriptor{check.CustomSchema.Code}})
+	}
+	configuration := []sarifNotification{}
+	for _, o := range rn.Off {
+		loc := sarifLocation{PhysicalLocation: sarifPhysicalLocation{ArtifactLocation: sarifArtifactLocation{URI: fileURI(settings.File)}}}
+		if o.Line > 0 {
+			loc.PhysicalLocation.Region = &sarifRegion{StartLine: o.Line}
+		}
+		configuration = append(configuration, sarifNotification{Level: "note", Message: sarifMessage{"check " + o.Code + " is off " + o.Where()},
+			Descriptor: sarifDescriptor{o.Code}, Locations: []sarifLocation{loc}})
+	}
+	run := sarifRun{Results: results, Invocations: []sarifInvocation{{ExecutionSuccessful: true,
+		ToolExecutionNotifications: execution, ToolConfigurationNotifications: configuration}}}
 	run.Tool.Driver = sarifDriver{Name: tool.Name, Version: tool.Version, InformationURI: tool.InformationURI, Rules: rules,
 		Properties: map[string]string{"istio": mesh.Version}}
 	enc := json.NewEncoder(w)

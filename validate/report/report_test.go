@@ -13,6 +13,7 @@ import (
 
 	"meshops.dev/meshops/validate/check"
 	"meshops.dev/meshops/validate/mesh"
+	"meshops.dev/meshops/validate/settings"
 )
 
 var findings = []check.Finding{
@@ -253,5 +254,141 @@ func TestJSONDecodesStrictly(t *testing.T) {
 	}
 	if len(doc.Findings) != 2 || doc.Findings[0].Line != 1 || doc.Summary.Errors != 1 || doc.Summary.Warnings != 1 || doc.Summary.Targets != 3 || doc.Istio != mesh.Version {
 		t.Errorf("decoded %+v", doc)
+	}
+}
+
+// run is a clean run that could not check one kind and has a check off.
+var run = Run{
+	Targets:    three,
+	NotChecked: []check.Unchecked{{Target: "overlays/dev", Kinds: []string{"cert-manager.io/v1 Certificate (1)"}}},
+	Off:        []settings.Off{{Code: "IMG002", Paths: []string{"overlays/dev/**"}, Line: 3}},
+	Silenced:   2,
+}
+
+func TestEveryFormatSaysWhatWasNotCheckedAndWhatIsOff(t *testing.T) {
+	for format, want := range map[string][]string{
+		"text": {
+			"not checked (no schema) [overlays/dev]: cert-manager.io/v1 Certificate (1)\n",
+			"check IMG002 is off in overlays/dev/** (validate.yaml:3)\n",
+			"2 findings silenced by validate.yaml\n",
+		},
+		"github": {
+			"::notice title=not checked::not checked (no schema) [overlays/dev]: cert-manager.io/v1 Certificate (1)\n",
+			"::notice file=validate.yaml,line=3,title=IMG002 off::check IMG002 is off in overlays/dev/**\n",
+		},
+	} {
+		var b bytes.Buffer
+		if err := WriteRun(&b, format, run); err != nil {
+			t.Fatal(err)
+		}
+		for _, w := range want {
+			if !strings.Contains(b.String(), w) {
+				t.Errorf("%s: %q missing from\n%s", format, w, b.String())
+			}
+		}
+	}
+
+	var b bytes.Buffer
+	if err := WriteRun(&b, "json", run); err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		NotChecked []check.Unchecked `json:"notChecked"`
+		ChecksOff  []settings.Off    `json:"checksOff"`
+		Summary    struct{ Silenced int }
+	}
+	if err := json.Unmarshal(b.Bytes(), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if len(doc.NotChecked) != 1 || doc.NotChecked[0].Kinds[0] != "cert-manager.io/v1 Certificate (1)" || len(doc.ChecksOff) != 1 || doc.ChecksOff[0].Code != "IMG002" || doc.Summary.Silenced != 2 {
+		t.Errorf("json: %s", b.String())
+	}
+
+	b.Reset()
+	if err := WriteRun(&b, "sarif", run); err != nil {
+		t.Fatal(err)
+	}
+	var sarif struct {
+		Runs []struct {
+			Invocations []struct {
+				ToolExecutionNotifications []struct {
+					Message struct{ Text string }
+				}
+				ToolConfigurationNotifications []struct {
+					Descriptor struct{ ID string }
+					Locations  []struct {
+						PhysicalLocation struct {
+							ArtifactLocation struct{ URI string }
+							Region           struct{ StartLine int }
+						}
+					}
+				}
+			}
+		}
+	}
+	if err := json.Unmarshal(b.Bytes(), &sarif); err != nil {
+		t.Fatal(err)
+	}
+	inv := sarif.Runs[0].Invocations[0]
+	if len(inv.ToolExecutionNotifications) != 1 || !strings.Contains(inv.ToolExecutionNotifications[0].Message.Text, "cert-manager.io/v1 Certificate") {
+		t.Errorf("sarif execution notifications: %s", b.String())
+	}
+	if c := inv.ToolConfigurationNotifications; len(c) != 1 || c[0].Descriptor.ID != "IMG002" || c[0].Locations[0].PhysicalLocation.ArtifactLocation.URI != "validate.yaml" || c[0].Locations[0].PhysicalLocation.Region.StartLine != 3 {
+		t.Errorf("sarif configuration notifications: %s", b.String())
+	}
+}
+
+func TestJSONHasEmptyNotCheckedWhenEverythingIsChecked(t *testing.T) {
+	var b bytes.Buffer
+	if err := Write(&b, "json", nil, three, nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`"notChecked": []`, `"checksOff": []`} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("%s missing from %s", want, b.String())
+		}
+	}
+}
+
+// TestSARIFNotificationsMatchTheSchema: what a run could not check and the
+// checks validate.yaml turns off are invocation notifications that SARIF
+// 2.1.0's schema accepts, and the JSON report decodes strictly with them.
+func TestSARIFNotificationsMatchTheSchema(t *testing.T) {
+	r := run
+	r.Tool = Tool{Name: ToolName, Version: "1.2.3", InformationURI: "https://git.fork.test/platform/edge#readme"}
+	var b bytes.Buffer
+	if err := WriteRun(&b, "sarif", r); err != nil {
+		t.Fatal(err)
+	}
+	inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(b.Bytes()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sarifSchema(t).Validate(inst); err != nil {
+		t.Fatalf("not valid SARIF 2.1.0: %v\n%s", err, b.String())
+	}
+	var doc sarifLog
+	dec := json.NewDecoder(bytes.NewReader(b.Bytes()))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&doc); err != nil {
+		t.Fatal(err)
+	}
+	inv := doc.Runs[0].Invocations
+	if len(inv) != 1 || len(inv[0].ToolExecutionNotifications) != 1 || len(inv[0].ToolConfigurationNotifications) != 1 ||
+		inv[0].ToolConfigurationNotifications[0].Descriptor.ID != "IMG002" {
+		t.Errorf("invocations %+v", inv)
+	}
+	b.Reset()
+	if err := WriteRun(&b, "json", r); err != nil {
+		t.Fatal(err)
+	}
+	var j JSON
+	dec = json.NewDecoder(bytes.NewReader(b.Bytes()))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&j); err != nil {
+		t.Fatal(err)
+	}
+	if len(j.NotChecked) != 1 || len(j.ChecksOff) != 1 || j.Summary.Silenced != 2 {
+		t.Errorf("json %+v", j)
 	}
 }
