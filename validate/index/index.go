@@ -169,7 +169,8 @@ func (ix *Index) Line(file string, o *Object) int {
 			return d.line
 		}
 	}
-	return 0
+	// A chart-rendered object: its HelmRelease's or Application's line.
+	return ix.result.EntryLine()
 }
 
 // FieldLine returns the line of file where the field at path (map keys,

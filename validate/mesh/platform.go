@@ -40,6 +40,10 @@ type Platform struct {
 	Mesh *meshconfig.MeshConfig
 	// MeshYAML is the file's meshConfig section, as given.
 	MeshYAML string
+	// VersionConflict is set when the file's istio.version is another
+	// release than the one whose istiod code the validator runs: a finding
+	// (HLM005), not a stop, and the run goes on with Version.
+	VersionConflict *PlatformError
 }
 
 // IngressGateway is one ingress gateway deployment and its Service.
@@ -137,11 +141,13 @@ func ParsePlatform(file string, data []byte) (*Platform, error) {
 	lineOf := func(path ...string) int { return nodeLine(&root, path...) }
 	if v := raw.Istio.Version; v != "" {
 		if !sameMinor(v, Version) {
-			return nil, fail(lineOf("istio", "version"), "istio.version is %q, but this validator runs istiod's code of Istio %s: "+
-				"move the istio.io/istio pin in go.mod to a commit of release-%s (see README, \"Which Istio\") or set istio.version to %s",
-				v, Version, minorOf(v), Version)
+			p.VersionConflict = &PlatformError{File: file, Line: lineOf("istio", "version"), Msg: fmt.Sprintf(
+				"istio.version is %q, but this validator runs istiod's code of Istio %s: two Istio releases; "+
+					"move the istio.io/istio pin in go.mod to a commit of release-%s (see README, \"Which Istio\") or set istio.version to %s. Checked as Istio %s",
+				v, Version, minorOf(v), Version, Version)}
+		} else {
+			p.IstioVersion = v
 		}
-		p.IstioVersion = v
 	}
 	if len(raw.Istio.Revisions) > 0 {
 		for _, r := range raw.Istio.Revisions {

@@ -29,6 +29,9 @@ type plan struct {
 	// plainErr caches the CLI build of a path whose entry point failed.
 	plainErr map[string]error
 	reported map[string]bool
+	// helm are the IDs of the Helm release targets (file#name), which
+	// findings keep as their target.
+	helm map[string]bool
 }
 
 // pathFailure tells whether dir, an entry point's path, fails to build on its
@@ -263,6 +266,8 @@ func byDirectory(p *plan, findings []check.Finding) []check.Finding {
 	for _, f := range findings {
 		if tg, ok := entries[f.Target]; ok && f.File != tg.Entry.File {
 			f.Target = tg.Dir
+		} else if p.helm[f.Target] {
+			// a Helm release's target: its file#name
 		} else if file, _, ok := strings.Cut(f.Target, "#"); ok {
 			f.Target = path.Dir(file) // on the entry point: its cluster folder
 		}
