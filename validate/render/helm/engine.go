@@ -21,6 +21,8 @@ import (
 	"helm.sh/helm/v4/pkg/strvals"
 	"sigs.k8s.io/kustomize/api/provider"
 	"sigs.k8s.io/kustomize/api/resmap"
+	"sigs.k8s.io/kustomize/kyaml/kio"
+	kyaml "sigs.k8s.io/kustomize/kyaml/yaml"
 
 	"github.com/fluxcd/pkg/chartutil"
 
@@ -121,7 +123,7 @@ func Render(t *render.Tree, r *Release, charts ChartSource) (*render.Result, err
 	if err != nil {
 		return nil, err
 	}
-	m, err := resmap.NewFactory(provider.NewDefaultDepProvider().GetResourceFactory()).NewResMapFromBytes(manifest)
+	m, err := resMap(manifest)
 	if err != nil {
 		return nil, &RenderError{Release: r, Err: fmt.Errorf("rendered manifests do not parse: %w", err)}
 	}
@@ -133,6 +135,43 @@ func Render(t *render.Tree, r *Release, charts ChartSource) (*render.Result, err
 		}
 	}
 	return render.NewHelmResult(t, r.Target(), m), nil
+}
+
+// resMap parses rendered manifests into Kustomize's resources, as
+// resmap.Factory.NewResMapFromBytes does, without its copy of every node to
+// replace YAML anchors when no document has one (Helm's toYaml writes
+// none): on Istio's base chart, whose CRDs are most of a render, that copy
+// is the larger part of the cost.
+func resMap(manifest []byte) (resmap.ResMap, error) {
+	rf := provider.NewDefaultDepProvider().GetResourceFactory()
+	nodes, err := (&kio.ByteReader{OmitReaderAnnotations: true, Reader: bytes.NewReader(manifest)}).Read()
+	if err != nil {
+		return nil, err
+	}
+	var kept []*kyaml.RNode
+	for _, n := range nodes {
+		if n.IsNilOrEmpty() {
+			continue
+		}
+		if hasAnchors(n.YNode()) || strings.HasSuffix(n.GetKind(), "List") {
+			// Anchors to replace, or a List to inline: Kustomize's own path.
+			return resmap.NewFactory(rf).NewResMapFromBytes(manifest)
+		}
+		kept = append(kept, n)
+	}
+	return resmap.NewFactory(rf).NewResMapFromRNodeSlice(kept)
+}
+
+func hasAnchors(n *kyaml.Node) bool {
+	if n.Kind == kyaml.AliasNode || n.Anchor != "" {
+		return true
+	}
+	for _, c := range n.Content {
+		if hasAnchors(c) {
+			return true
+		}
+	}
+	return false
 }
 
 // Manifest renders the release to the YAML stream `helm template` prints:
