@@ -53,8 +53,9 @@ func helmReleases(tree *render.Tree, targets []render.Target, indexes []*index.I
 		}
 		scope := path.Dir(tg.Entry.File)
 		for _, o := range ix.GroupKind("helm.toolkit.fluxcd.io", "HelmRelease") {
-			line := ix.Line(o.Source, o)
+			// Not ix.Line: the checks read this index concurrently.
 			data, _ := tree.ReadFile(o.Source)
+			line := helm.DocumentLine(data, o.Kind, o.Name)
 			rel, err := helm.FromHelmRelease(o.Content, o.Source, line, tg.Entry.Cluster, objects{ix}, data)
 			if rel == nil {
 				rel = &helm.Release{Entry: &render.EntryPoint{Engine: render.FluxHelm, File: o.Source, Line: line, Kind: "HelmRelease", Namespace: o.Namespace, Name: o.Name}, VersionLine: line}

@@ -48,3 +48,36 @@ func FieldLine(data []byte, docLine int, path ...string) int {
 		return line
 	}
 }
+
+// DocumentLine returns the line where the document of a YAML file that
+// declares kind and name (metadata.name) starts, or 0.
+func DocumentLine(data []byte, kind, name string) int {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	for {
+		var doc yaml.Node
+		if dec.Decode(&doc) != nil {
+			return 0
+		}
+		if len(doc.Content) == 0 || doc.Content[0].Kind != yaml.MappingNode {
+			continue
+		}
+		m := doc.Content[0]
+		var k, n string
+		for i := 0; i+1 < len(m.Content); i += 2 {
+			switch m.Content[i].Value {
+			case "kind":
+				k = m.Content[i+1].Value
+			case "metadata":
+				meta := m.Content[i+1]
+				for j := 0; j+1 < len(meta.Content); j += 2 {
+					if meta.Content[j].Value == "name" {
+						n = meta.Content[j+1].Value
+					}
+				}
+			}
+		}
+		if k == kind && n == name {
+			return m.Line
+		}
+	}
+}
