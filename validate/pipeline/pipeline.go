@@ -36,7 +36,8 @@ type Options struct {
 
 // Result is what a run found.
 type Result struct {
-	// Targets is every target discovered; Rendered those that rendered.
+	// Targets is every target discovered; Rendered those that rendered
+	// (with the Helm releases that rendered, in both).
 	Targets  []render.Target
 	Rendered []render.Target
 	Findings []check.Finding
@@ -326,6 +327,14 @@ func RunTree(tree *render.Tree, opts Options) (*Result, error) {
 		if ix != nil && !plan.hidden[ix.Target.ID()] {
 			repo.Targets = append(repo.Targets, ix)
 			result.Rendered = append(result.Rendered, targets[i])
+		}
+	}
+	// The Helm releases that rendered are targets the summary names; those
+	// that did not are findings (HLM001, HLM002), never a stop.
+	for _, h := range hts {
+		if h.ix != nil {
+			result.Targets = append(result.Targets, h.ix.Target)
+			result.Rendered = append(result.Rendered, h.ix.Target)
 		}
 	}
 	findings = attribute(plan, findings)
