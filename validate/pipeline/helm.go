@@ -154,6 +154,7 @@ func renderHelm(tree *render.Tree, hts []*helmTarget, charts helm.ChartSource) [
 			}
 		}
 	}
+	rd := &helm.Renderer{Charts: charts}
 	next := make(chan string)
 	var wg sync.WaitGroup
 	for w := 0; w < runtime.GOMAXPROCS(0); w++ {
@@ -162,7 +163,7 @@ func renderHelm(tree *render.Tree, hts []*helmTarget, charts helm.ChartSource) [
 			defer wg.Done()
 			for k := range next {
 				j := byKey[k]
-				j.res, j.err = helm.Render(tree, first[k].rel, charts)
+				j.res, j.err = rd.Render(tree, first[k].rel)
 			}
 		}()
 	}

@@ -11,6 +11,8 @@ import (
 	"fmt"
 	"path"
 	"strings"
+	"sync"
+	"text/template"
 
 	"helm.sh/helm/v4/pkg/action"
 	"helm.sh/helm/v4/pkg/chart/common"
@@ -22,6 +24,7 @@ import (
 	"sigs.k8s.io/kustomize/api/provider"
 	"sigs.k8s.io/kustomize/api/resmap"
 	"sigs.k8s.io/kustomize/kyaml/kio"
+	"sigs.k8s.io/yaml"
 	kyaml "sigs.k8s.io/kustomize/kyaml/yaml"
 
 	"github.com/fluxcd/pkg/chartutil"
@@ -114,12 +117,43 @@ func (r *Release) chartName() string {
 	return r.Chart + " " + r.Version
 }
 
+// Renderer renders releases, sharing what one run's renders parse alike.
+// It is safe for concurrent use.
+type Renderer struct {
+	// Charts finds the charts neither Istio's nor in the repository.
+	Charts ChartSource
+	// parsed memoizes Helm's fromYaml by its input: Istio's base chart
+	// parses each of its CRDs twice per render, and every release of the
+	// chart parses the same ones.
+	parsed sync.Map // string -> map[string]any
+}
+
+// fromYAML is Helm's fromYaml (pkg/engine/funcs.go: sigs.k8s.io/yaml into
+// a map, the error under "Error"), memoized: each call gets its own deep
+// copy, which templates may change (Istio's base chart sets labels on it).
+func (rd *Renderer) fromYAML(str string) map[string]any {
+	if m, ok := rd.parsed.Load(str); ok {
+		return deepCopy(m.(map[string]any))
+	}
+	m := map[string]any{}
+	if err := yaml.Unmarshal([]byte(str), &m); err != nil {
+		m["Error"] = err.Error()
+	}
+	rd.parsed.Store(str, m)
+	return deepCopy(m)
+}
+
+// Render renders one release with a Renderer of its own.
+func Render(t *render.Tree, r *Release, charts ChartSource) (*render.Result, error) {
+	return (&Renderer{Charts: charts}).Render(t, r)
+}
+
 // Render renders the release as its engine would and returns its objects
 // as a render.Result of the release's target. A chart the source does not
 // hold fails with an error wrapping ErrNotCached; a chart that does not
 // render, with a *RenderError.
-func Render(t *render.Tree, r *Release, charts ChartSource) (*render.Result, error) {
-	manifest, err := Manifest(t, r, charts)
+func (rd *Renderer) Render(t *render.Tree, r *Release) (*render.Result, error) {
+	manifest, err := rd.Manifest(t, r)
 	if err != nil {
 		return nil, err
 	}
@@ -177,8 +211,8 @@ func hasAnchors(n *kyaml.Node) bool {
 // Manifest renders the release to the YAML stream `helm template` prints:
 // the manifest (with the chart's CRDs when IncludeCRDs) and the hooks
 // (test hooks aside: neither engine runs them at install).
-func Manifest(t *render.Tree, r *Release, charts ChartSource) ([]byte, error) {
-	chrt, err := r.load(t, charts)
+func (rd *Renderer) Manifest(t *render.Tree, r *Release) ([]byte, error) {
+	chrt, err := r.load(t, rd.Charts)
 	if err != nil {
 		return nil, err
 	}
@@ -188,7 +222,9 @@ func Manifest(t *render.Tree, r *Release, charts ChartSource) ([]byte, error) {
 	}
 	// As helm-controller's dry-run install and `helm template` do: no
 	// cluster, Helm's default capabilities, in-memory release storage.
-	install := action.NewInstall(action.NewConfiguration())
+	cfg := action.NewConfiguration()
+	cfg.CustomTemplateFuncs = template.FuncMap{"fromYaml": rd.fromYAML}
+	install := action.NewInstall(cfg)
 	install.DryRunStrategy = action.DryRunClient
 	install.Replace = true
 	install.ReleaseName = r.Name
