@@ -25,7 +25,11 @@ var PlatformIstioVersion = catalogued("HLM005")
 // notOnCharts are the target checks that do not run on a chart's rendered
 // objects (a FluxHelm or ArgoHelm target), each with the reason: they check
 // how this repository's Kustomize overlays are written, which a chart's
-// output is not. Every other check runs on charts as on any target.
+// output is not. Every other check runs on charts as on any target. The
+// repository-wide checks (GO003, GO004, GO006, ...) read Repo.Targets, which
+// holds no chart output: a chart's objects are not an overlay to deploy
+// (GO004) nor an entry point (GO003); Repo.Helm gives them to a check that
+// wants them.
 var notOnCharts = map[string]string{
 	// IMG002: the overlay's images: list pins the base's images; a chart
 	// sets its images from values, and has no overlay.
