@@ -248,3 +248,37 @@ func TestRenovateKeepsDevOnTags(t *testing.T) {
 		}
 	}
 }
+
+// TestRenovateNeverMovesOneIstio: the Istio modules the validator runs and
+// the Istio charts the repository installs move together, by hand; a rule
+// disables Renovate for all of them, so it never opens a bump of one alone.
+func TestRenovateNeverMovesOneIstio(t *testing.T) {
+	cfg := readRenovate(t)
+	want := []string{"istio.io/istio", "istio.io/api", "base", "istiod", "gateway"}
+	for _, r := range cfg.PackageRules {
+		if r.Enabled == nil || *r.Enabled || len(r.MatchFileNames) > 0 || len(r.MatchManagers) > 0 {
+			continue
+		}
+		missing := false
+		for _, w := range want {
+			if !matchesPackage(t, r.MatchPackageNames, w) {
+				missing = true
+			}
+		}
+		if !missing {
+			return
+		}
+	}
+	t.Errorf("no packageRule disables %v together in every file and manager", want)
+}
+
+// matchesPackage reports whether a matchPackageNames list names pkg:
+// exactly, or by a /regex/.
+func matchesPackage(t *testing.T, patterns []string, pkg string) bool {
+	for _, p := range patterns {
+		if p == pkg || strings.HasPrefix(p, "/") && renovateRegex(t, p).MatchString(pkg) {
+			return true
+		}
+	}
+	return false
+}

@@ -125,6 +125,11 @@ type Repo struct {
 
 	crdOnce sync.Once
 	crds    *repoSchemas // the repository's own CRDs (schemas)
+	// Helm maps each cluster scope (the folder of the entry points that
+	// install them: clusters/dev/flux, clusters/dev/argocd) to the rendered
+	// Helm releases it installs (targets of Kind render.FluxHelm and
+	// render.ArgoHelm), which are not in Targets.
+	Helm map[string][]*index.Index
 }
 
 // finding builds a finding of check c about object o.
@@ -156,6 +161,9 @@ func oneLine(s string) string {
 // instead of its findings; the run goes on.
 func (c *Check) Run(ix *index.Index, env *Env) []Finding {
 	if c.Target == nil {
+		return nil
+	}
+	if _, skip := notOnCharts[c.Code]; skip && ix.Target.Kind.IsHelm() {
 		return nil
 	}
 	out, panicked := c.runTarget(ix, env)
@@ -284,6 +292,7 @@ func All() []*Check {
 		GatewayAPIRefPermitted, GatewayAPIBackendKind, GatewayAPIHostname,
 		HPATarget, HPAReplicas, PDBSelector, PDBBlocksDrain, NetworkPolicyPort, MTLSPlaintextToStrict, AuthzPrincipalsWithoutJWT,
 		CertificateNamespace, FluxHealthChecks, ProjectSourceRepos, ProjectDestinations, ProjectResources, CustomSchema, RouteNoCluster,
+		ChartNotCached, HelmRenderFailure, OneIstio, HelmNotApplied, PlatformIstioVersion,
 	}
 	sort.Slice(all, func(i, j int) bool { return all[i].Code < all[j].Code })
 	return all

@@ -173,7 +173,8 @@ func (ix *Index) Line(file string, o *Object) int {
 	if i := declaring(kinds, names, o); i >= 0 {
 		return docs[i].line
 	}
-	return 0
+	// A chart-rendered object: its HelmRelease's or Application's line.
+	return ix.result.EntryLine()
 }
 
 // declaring returns the index of the document (by kind and name) that

@@ -48,6 +48,10 @@ type Platform struct {
 
 	// lines are where platform.yaml sets what it sets explicitly.
 	lines platformLines
+	// VersionConflict is set when the file's istio.version is another
+	// release than the one whose istiod code the validator runs: a finding
+	// (HLM005), not a stop, and the run goes on with Version.
+	VersionConflict *PlatformError
 }
 
 // platformLines are the lines of platform.yaml's explicit settings.
@@ -159,11 +163,13 @@ func ParsePlatform(file string, data []byte) (*Platform, error) {
 	lineOf := func(path ...string) int { return nodeLine(&root, path...) }
 	if v := raw.Istio.Version; v != "" {
 		if !sameMinor(v, Version) {
-			return nil, fail(lineOf("istio", "version"), "istio.version is %q, but this validator runs istiod's code of Istio %s: "+
-				"move the istio.io/istio pin in go.mod to a commit of release-%s (see README, \"Which Istio\") or set istio.version to %s",
-				v, Version, minorOf(v), Version)
+			p.VersionConflict = &PlatformError{File: file, Line: lineOf("istio", "version"), Msg: fmt.Sprintf(
+				"istio.version is %q, but this validator runs istiod's code of Istio %s: two Istio releases; "+
+					"move the istio.io/istio pin in go.mod to a commit of release-%s (see README, \"Which Istio\") or set istio.version to %s. Checked as Istio %s",
+				v, Version, minorOf(v), Version, Version)}
+		} else {
+			p.IstioVersion = v
 		}
-		p.IstioVersion = v
 	}
 	if len(raw.Istio.Revisions) > 0 {
 		for _, r := range raw.Istio.Revisions {

@@ -33,6 +33,9 @@ type plan struct {
 	// of its directory's kustomization; baselines lists them by directory.
 	without   map[string]render.Transformer
 	baselines map[string][]string
+	// helm are the IDs of the Helm release targets (file#name), which
+	// findings keep as their target.
+	helm map[string]bool
 }
 
 // pathFailure tells whether dir, an entry point's path, fails to build on its
@@ -271,6 +274,8 @@ func byDirectory(p *plan, findings []check.Finding) []check.Finding {
 	for _, f := range findings {
 		if tg, ok := entries[f.Target]; ok && f.File != tg.Entry.File {
 			f.Target = tg.Dir
+		} else if p.helm[f.Target] {
+			// a Helm release's target: its file#name
 		} else if file, _, ok := strings.Cut(f.Target, "#"); ok {
 			f.Target = path.Dir(file) // on the entry point: its cluster folder
 		}

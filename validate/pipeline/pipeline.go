@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"runtime"
 	"slices"
+	"sort"
 	"sync"
 
 	"meshops.dev/meshops/validate/check"
@@ -16,6 +17,7 @@ import (
 	"meshops.dev/meshops/validate/istio"
 	"meshops.dev/meshops/validate/mesh"
 	"meshops.dev/meshops/validate/render"
+	"meshops.dev/meshops/validate/render/helm"
 	"meshops.dev/meshops/validate/settings"
 )
 
@@ -29,6 +31,10 @@ type Options struct {
 	Mesh string
 	// Checks to run; nil means check.All().
 	Checks []*check.Check
+	// Charts finds the charts of Helm releases that are neither Istio's
+	// (embedded) nor in this repository; nil holds none (each such release
+	// is reported HLM001, not checked).
+	Charts helm.ChartSource
 }
 
 // Result is what a run found.
@@ -45,6 +51,33 @@ type Result struct {
 	// findings they silenced.
 	Off      []settings.Off
 	Silenced int
+	// helm maps each cluster scope to its rendered Helm releases.
+	helm map[string][]*index.Index
+}
+
+// HelmObjects returns the rendered objects of the Helm releases (Flux
+// HelmReleases, Argo CD Helm sources) that one cluster scope installs, in
+// release order. A scope is the folder of the entry points that install
+// them: the folder of the Flux Kustomization whose render holds the
+// HelmRelease (clusters/dev/flux), or of the Argo CD Application
+// (clusters/dev/argocd). A release that did not render (HLM001, HLM002) has
+// no objects here.
+func (r *Result) HelmObjects(scope string) []*index.Object {
+	var out []*index.Object
+	for _, ix := range r.helm[scope] {
+		out = append(out, ix.Objects...)
+	}
+	return out
+}
+
+// HelmScopes lists the cluster scopes that install Helm releases, sorted.
+func (r *Result) HelmScopes() []string {
+	out := make([]string, 0, len(r.helm))
+	for s := range r.helm {
+		out = append(out, s)
+	}
+	sort.Strings(out)
+	return out
 }
 
 // RenderFailed reports whether a target could not be rendered (or a check
@@ -104,6 +137,10 @@ func RunTree(tree *render.Tree, opts Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	helmEntries, err := render.HelmEntryPoints(tree)
+	if err != nil {
+		return nil, err
+	}
 	plan, err := planTargets(tree, discovered, entries)
 	if err != nil {
 		return nil, err
@@ -128,9 +165,11 @@ func RunTree(tree *render.Tree, opts Options) (*Result, error) {
 	}
 	if opts.Mesh != MeshOff {
 		env.Mesh = mesh.NewSession(platform)
-		if synced := syncedDirs(entries); opts.Mesh != MeshAll && len(synced) > 0 {
-			env.Mesh.Only = func(dir string) bool { return synced[dir] }
-		}
+		synced := syncedDirs(entries)
+		all := opts.Mesh == MeshAll || len(synced) == 0
+		// A chart's objects (a Helm target's Dir is its release's file) are
+		// not asked about: Istio's own charts install istiod itself.
+		env.Mesh.Only = func(dir string) bool { return (all || synced[dir]) && !isHelmDir(dir) }
 	}
 	repo := &check.Repo{Tree: tree, Failed: map[string]error{}, Entries: entries}
 
@@ -254,6 +293,19 @@ func RunTree(tree *render.Tree, opts Options) (*Result, error) {
 		indexes[i] = index.New(res)
 		rendered <- indexes[i]
 	}
+	// The Helm releases the rendered Flux targets and the Argo CD Helm
+	// sources install: rendered now, checked as they arrive.
+	hts := helmReleases(tree, targets, indexes, helmEntries, plan.hidden)
+	helmFindings := renderHelm(tree, hts, opts.Charts)
+	plan.helm = map[string]bool{}
+	for _, h := range hts {
+		plan.helm[h.rel.Entry.ID()] = true
+	}
+	for _, h := range hts {
+		if h.ix != nil {
+			rendered <- h.ix
+		}
+	}
 	close(rendered)
 	checked.Wait()
 
@@ -288,11 +340,17 @@ func RunTree(tree *render.Tree, opts Options) (*Result, error) {
 	}
 	// The hidden baselines are the validator's own means, not targets of
 	// the repository: a baseline is never reported, rendered or not.
-	result := &Result{}
+	result := &Result{helm: helmByScope(hts)}
 	for _, tg := range targets {
 		if !plan.hidden[tg.ID()] {
 			result.Targets = append(result.Targets, tg)
 		}
+	}
+	repo.Helm = result.helm
+	findings = append(findings, helmFindings...)
+	if pe := platform.VersionConflict; pe != nil {
+		c := check.PlatformIstioVersion
+		findings = append(findings, check.Finding{Code: c.Code, Severity: c.Severity, Target: pe.File, File: pe.File, Line: pe.Line, Message: pe.Msg})
 	}
 	for i, ix := range indexes {
 		if ix != nil && !plan.hidden[ix.Target.ID()] {
@@ -307,6 +365,14 @@ func RunTree(tree *render.Tree, opts Options) (*Result, error) {
 		}
 	}
 	findings = blameTransformers(plan, findings, baselineBuilt)
+	// The Helm releases that rendered are targets the summary names; those
+	// that did not are findings (HLM001, HLM002), never a stop.
+	for _, h := range hts {
+		if h.ix != nil {
+			result.Targets = append(result.Targets, h.ix.Target)
+			result.Rendered = append(result.Rendered, h.ix.Target)
+		}
+	}
 	findings = attribute(plan, findings)
 	findings = append(findings, remote...)
 	findings = append(findings, plan.failed...)

@@ -261,6 +261,10 @@ var clusterScoped = map[string]bool{
 	"RuntimeClass": true, "CSIDriver": true, "VolumeAttachment": true, "GatewayClass": true, "ClusterIssuer": true,
 }
 
+// ClusterScoped reports whether kind is one of the built-in kinds without a
+// namespace.
+func ClusterScoped(kind string) bool { return clusterScoped[kind] }
+
 // argoDestination gives the namespaced resources without a namespace the
 // Application's spec.destination.namespace, as Argo CD does when it syncs.
 func argoDestination(res *Result) {

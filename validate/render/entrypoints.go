@@ -16,7 +16,17 @@ const (
 	// ArgoCD is a target an Argo CD Application (or an Application an
 	// ApplicationSet generates) applies.
 	ArgoCD Kind = "argocd"
+	// FluxHelm is a Helm release a Flux HelmRelease installs (the
+	// HelmRelease found in a Flux target's render); render/helm renders it.
+	FluxHelm Kind = "flux-helm"
+	// ArgoHelm is a Helm release an Argo CD Application's Helm source
+	// installs (a chart: from a Helm repository, or a path of this
+	// repository that holds a Chart.yaml); render/helm renders it.
+	ArgoHelm Kind = "argocd-helm"
 )
+
+// IsHelm reports whether k is one of the Helm engines.
+func (k Kind) IsHelm() bool { return k == FluxHelm || k == ArgoHelm }
 
 // EntryPoint is a Flux Kustomization or an Argo CD Application: something
 // that makes a cluster apply a directory of the repository.
@@ -47,6 +57,10 @@ type EntryPoint struct {
 	Argo *ArgoKustomize
 	// Problem says why the entry point cannot be rendered, if it cannot.
 	Problem string
+	// Source is, for an ArgoHelm entry point, the Application's source
+	// object that installs the chart (SourceField names it).
+	Source      map[string]any
+	SourceField string
 }
 
 // ID names the entry point in findings: its file and its name.
@@ -156,14 +170,14 @@ func entriesOf(t *Tree, d document, docs []document) ([]*EntryPoint, error) {
 	case group == "kustomize.toolkit.fluxcd.io" && kind == "Kustomization":
 		out = append(out, fluxEntry(d))
 	case group == "argoproj.io" && kind == "Application":
-		out = append(out, argoEntries(d, d.obj, "")...)
+		out = append(out, argoEntries(t, d, d.obj, "", false)...)
 	case group == "argoproj.io" && kind == "ApplicationSet":
 		apps, err := expandApplicationSet(t, d, docs)
 		if err != nil {
 			return nil, err
 		}
 		for _, app := range apps {
-			out = append(out, argoEntries(d, app, "ApplicationSet "+metaString(d.obj, "namespace")+"/"+metaString(d.obj, "name"))...)
+			out = append(out, argoEntries(t, d, app, "ApplicationSet "+metaString(d.obj, "namespace")+"/"+metaString(d.obj, "name"), false)...)
 		}
 	}
 	return out, nil
@@ -185,8 +199,9 @@ func fluxEntry(d document) *EntryPoint {
 }
 
 // argoEntries returns one entry point per source of an Application that
-// renders a directory of a git repository (not a Helm chart).
-func argoEntries(d document, app map[string]any, generatedBy string) []*EntryPoint {
+// renders a directory of a git repository with Kustomize or as plain
+// manifests or, when helm is set, one per source that installs a Helm chart.
+func argoEntries(t *Tree, d document, app map[string]any, generatedBy string, helm bool) []*EntryPoint {
 	spec, _ := app["spec"].(map[string]any)
 	base := EntryPoint{Engine: ArgoCD, File: d.file, Line: d.line, Kind: "Application", Cluster: d.cluster,
 		Namespace: metaString(app, "namespace"), Name: metaString(app, "name"), Object: app, GeneratedBy: generatedBy}
@@ -195,11 +210,21 @@ func argoEntries(d document, app map[string]any, generatedBy string) []*EntryPoi
 		if src == nil {
 			return
 		}
-		if _, chart := src["chart"]; chart {
-			return // a Helm chart from a Helm repository: nothing of this repository
+		_, chart := src["chart"]
+		p, hasPath := src["path"].(string)
+		if isHelm := chart || (hasPath && argoHelmPath(t, src, RepoPath(p))); isHelm != helm {
+			return
+		} else if isHelm {
+			e := base
+			e.Engine = ArgoHelm
+			e.Source, e.SourceField = src, field
+			if hasPath && !chart {
+				e.Path, e.PathField = RepoPath(p), field+".path"
+			}
+			out = append(out, &e)
+			return
 		}
-		p, ok := src["path"].(string)
-		if !ok {
+		if !hasPath {
 			return
 		}
 		e := base
@@ -224,6 +249,49 @@ func argoEntries(d document, app map[string]any, generatedBy string) []*EntryPoi
 		add(m, fmt.Sprintf("spec.sources[%d]", i))
 	}
 	return out
+}
+
+// argoHelmPath reports whether Argo CD renders a source path of this
+// repository with Helm: the source says helm:, or (says neither helm: nor
+// kustomize:) the directory holds a Chart.yaml and no kustomization, as Argo
+// CD's discovery (util/app/discovery) types it.
+func argoHelmPath(t *Tree, src map[string]any, dir string) bool {
+	if _, ok := src["helm"]; ok {
+		return true
+	}
+	if _, ok := src["kustomize"]; ok {
+		return false
+	}
+	return t.Exists(path.Join(dir, "Chart.yaml")) && KustomizationFile(t, dir) == ""
+}
+
+// HelmEntryPoints lists the Argo CD Application sources under clusters/
+// that install a Helm chart (ApplicationSets expanded), in file order: the
+// sources EntryPoints leaves out.
+func HelmEntryPoints(t *Tree) ([]*EntryPoint, error) {
+	l, err := scanLayout(t)
+	if err != nil {
+		return nil, err
+	}
+	docs := l.docs
+	var out []*EntryPoint
+	for _, d := range docs {
+		apiVersion, _ := d.obj["apiVersion"].(string)
+		kind, _ := d.obj["kind"].(string)
+		switch {
+		case groupOf(apiVersion) == "argoproj.io" && kind == "Application":
+			out = append(out, argoEntries(t, d, d.obj, "", true)...)
+		case groupOf(apiVersion) == "argoproj.io" && kind == "ApplicationSet":
+			apps, err := expandApplicationSet(t, d, docs)
+			if err != nil {
+				return nil, err
+			}
+			for _, app := range apps {
+				out = append(out, argoEntries(t, d, app, "ApplicationSet "+metaString(d.obj, "namespace")+"/"+metaString(d.obj, "name"), true)...)
+			}
+		}
+	}
+	return out, nil
 }
 
 // sortedKeys returns a map's keys in order.

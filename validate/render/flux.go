@@ -116,6 +116,10 @@ func (fs *FluxSources) Close() { _ = os.RemoveAll(fs.dir) }
 // validator's own in-memory additions.
 func (t *Tree) files() []string { return t.filesUnder(".") }
 
+// FilesUnder lists the repository files below dir, repository-relative, in
+// order, without the validator's in-memory additions.
+func (t *Tree) FilesUnder(dir string) []string { return t.filesUnder(dir) }
+
 // filesUnder lists the files below dir, as files does.
 func (t *Tree) filesUnder(dir string) []string {
 	var out []string

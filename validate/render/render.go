@@ -34,7 +34,47 @@ type Result struct {
 	destinationSet bool
 	// reads is what the build read from the tree.
 	reads *readLog
+	// line is, for a Helm target, the line of its HelmRelease or
+	// Application: where a finding about a chart-rendered object points
+	// when nothing closer is known.
+	line int
 }
+
+// NewHelmResult wraps the objects an engine outside this package rendered
+// (render/helm: a chart's manifests) as the result of target, every object
+// declared by the target's entry point file at its line. t is the
+// repository, from which the checks read files.
+func NewHelmResult(t *Tree, target Target, m resmap.ResMap) *Result {
+	r := &Result{Target: target, Resources: m, sources: make(map[*resource.Resource]string, m.Size()), tree: t}
+	if target.Entry != nil {
+		r.line = target.Entry.Line
+		for _, res := range m.Resources() {
+			r.sources[res] = target.Entry.File
+		}
+	}
+	return r
+}
+
+// WithTarget returns the result as the render of another target whose
+// engine renders the same objects (a Helm release of the same chart,
+// values, name and namespace). Resources are shared: checks only read them.
+func (r *Result) WithTarget(tg Target) *Result {
+	shared := *r
+	shared.Target = tg
+	if tg.Entry != nil && r.line != 0 {
+		shared.line = tg.Entry.Line
+		shared.sources = make(map[*resource.Resource]string, len(r.sources))
+		for res := range r.sources {
+			shared.sources[res] = tg.Entry.File
+		}
+	}
+	return &shared
+}
+
+// EntryLine is, for a Helm target, the line of the HelmRelease or
+// Application that installs the chart, which findings about rendered
+// objects name when their file has no document of theirs; 0 otherwise.
+func (r *Result) EntryLine() int { return r.line }
 
 // Source returns the repository-relative file that declared r, or the
 // target's kustomization file when Kustomize generated r.

@@ -1,0 +1,259 @@
+package pipeline
+
+import (
+	"errors"
+	"fmt"
+	"path"
+	"runtime"
+	"strings"
+	"sync"
+
+	"meshops.dev/meshops/validate/check"
+	"meshops.dev/meshops/validate/index"
+	"meshops.dev/meshops/validate/render"
+	"meshops.dev/meshops/validate/render/helm"
+)
+
+// helmTarget is one Helm release a run renders: a HelmRelease found in a
+// Flux target's render, or an Argo CD Application's Helm source. scopes are
+// the cluster scopes (the folders of the entry points) that install it.
+type helmTarget struct {
+	rel    *helm.Release
+	scopes []string
+	err    error // the release could not be resolved
+	ix     *index.Index
+}
+
+// helmReleases lists the Helm releases of a run: those of the HelmReleases
+// that the rendered Flux entry point targets hold, then those of the Argo CD
+// Applications' Helm sources, one per release (file#name and what it
+// renders), each with the scopes that install it.
+func helmReleases(tree *render.Tree, targets []render.Target, indexes []*index.Index, argo []*render.EntryPoint, hidden map[string]bool) []*helmTarget {
+	var out []*helmTarget
+	byKey := map[string]*helmTarget{}
+	add := func(h *helmTarget, scope string) {
+		k := h.rel.Entry.ID() + "\x00" + h.rel.Key()
+		if h.err != nil || h.rel.Problem != "" {
+			k = h.rel.Entry.ID() + "\x00problem"
+		}
+		if prev, ok := byKey[k]; ok {
+			if !contains(prev.scopes, scope) {
+				prev.scopes = append(prev.scopes, scope)
+			}
+			return
+		}
+		h.scopes = []string{scope}
+		byKey[k] = h
+		out = append(out, h)
+	}
+	for i, tg := range targets {
+		ix := indexes[i]
+		if ix == nil || tg.Kind != render.Flux || tg.Entry == nil || hidden[tg.ID()] {
+			continue
+		}
+		scope := path.Dir(tg.Entry.File)
+		for _, o := range ix.GroupKind("helm.toolkit.fluxcd.io", "HelmRelease") {
+			// Not ix.Line: the checks read this index concurrently.
+			data, _ := tree.ReadFile(o.Source)
+			line := helm.DocumentLine(data, o.Kind, o.Name)
+			rel, err := helm.FromHelmRelease(o.Content, o.Source, line, tg.Entry.Cluster, objects{ix}, data)
+			if rel == nil {
+				rel = &helm.Release{Entry: &render.EntryPoint{Engine: render.FluxHelm, File: o.Source, Line: line, Kind: "HelmRelease", Namespace: o.Namespace, Name: o.Name}, VersionLine: line}
+			}
+			add(&helmTarget{rel: rel, err: err}, scope)
+		}
+	}
+	urls := thisRepoURLs(tree, argo)
+	for _, e := range argo {
+		data, _ := tree.ReadFile(e.File)
+		rel, err := helm.FromApplication(tree, e, func(u string) bool { return urls[normalizeURL(u)] }, data)
+		if rel == nil {
+			rel = &helm.Release{Entry: e, VersionLine: e.Line}
+		}
+		add(&helmTarget{rel: rel, err: err}, path.Dir(e.File))
+	}
+	return out
+}
+
+// thisRepoURLs are the URLs the repository's entry points give this
+// repository: Argo CD path sources' repoURL (GO003 keeps them one).
+func thisRepoURLs(tree *render.Tree, argo []*render.EntryPoint) map[string]bool {
+	out := map[string]bool{}
+	entries, _ := render.EntryPoints(tree)
+	for _, e := range append(entries, argo...) {
+		if e.Engine != render.ArgoCD && e.Engine != render.ArgoHelm {
+			continue
+		}
+		spec, _ := e.Object["spec"].(map[string]any)
+		var sources []any
+		if s, ok := spec["source"].(map[string]any); ok {
+			sources = append(sources, s)
+		}
+		if s, ok := spec["sources"].([]any); ok {
+			sources = append(sources, s...)
+		}
+		for _, s := range sources {
+			m, _ := s.(map[string]any)
+			if _, chart := m["chart"]; chart {
+				continue
+			}
+			if _, p := m["path"]; p {
+				if u, ok := m["repoURL"].(string); ok {
+					out[normalizeURL(u)] = true
+				}
+			}
+		}
+	}
+	return out
+}
+
+func normalizeURL(u string) string {
+	u = strings.ToLower(strings.TrimSuffix(strings.TrimSuffix(strings.TrimSpace(u), "/"), ".git"))
+	return u
+}
+
+// objects finds the objects a Flux target rendered, for a HelmRelease's
+// HelmRepository and valuesFrom.
+type objects struct{ ix *index.Index }
+
+func (o objects) Find(kind, namespace, name string) map[string]any {
+	for _, obj := range o.ix.Objects {
+		if obj.Kind == kind && obj.Namespace == namespace && obj.Name == name {
+			return obj.Content
+		}
+	}
+	return nil
+}
+
+// renderHelm renders each release, each distinct render once (Key), on
+// GOMAXPROCS workers, and returns the findings about the releases
+// themselves: not cached (HLM001), does not render (HLM002), another Istio
+// (HLM003), options not applied (HLM004).
+func renderHelm(tree *render.Tree, hts []*helmTarget, charts helm.ChartSource) []check.Finding {
+	type job struct {
+		res *render.Result
+		err error
+	}
+	byKey := map[string]*job{}
+	var keys []string
+	for _, h := range hts {
+		if h.err != nil || h.rel.Problem != "" {
+			continue
+		}
+		k := h.rel.Key()
+		if _, ok := byKey[k]; !ok {
+			byKey[k] = &job{}
+			keys = append(keys, k)
+		}
+	}
+	first := map[string]*helmTarget{}
+	for _, h := range hts {
+		if h.err == nil && h.rel.Problem == "" {
+			if _, ok := first[h.rel.Key()]; !ok {
+				first[h.rel.Key()] = h
+			}
+		}
+	}
+	rd := &helm.Renderer{Charts: charts}
+	next := make(chan string)
+	var wg sync.WaitGroup
+	for w := 0; w < runtime.GOMAXPROCS(0); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for k := range next {
+				j := byKey[k]
+				j.res, j.err = rd.Render(tree, first[k].rel)
+			}
+		}()
+	}
+	for _, k := range keys {
+		next <- k
+	}
+	close(next)
+	wg.Wait()
+
+	var out []check.Finding
+	origin := map[string]*index.Index{}
+	for _, h := range hts {
+		rel := h.rel
+		switch {
+		case h.err != nil:
+			out = append(out, releaseFinding(check.HelmRenderFailure, rel, rel.Entry.Line, "%s", h.err.Error()))
+			continue
+		case rel.Problem != "":
+			out = append(out, releaseFinding(check.HelmRenderFailure, rel, rel.Entry.Line, "%s", rel.Problem))
+			continue
+		}
+		if rel.IstioSubstituted() {
+			out = append(out, releaseFinding(check.OneIstio, rel, rel.VersionLine,
+				"installs Istio's %s chart %s, but the validator runs the code of Istio %s (istio.io/istio's VERSION, whose charts it embeds): two Istio releases; pin %s.x (%s.0) and move the module with it in one change. Checked with Istio %s's %s chart in its place",
+				rel.Chart, rel.Version, helm.IstioVersion(), helm.IstioVersion(), helm.IstioVersion(), helm.IstioVersion(), rel.Chart))
+		}
+		for _, opt := range rel.Ignored {
+			out = append(out, releaseFinding(check.HelmNotApplied, rel, rel.Entry.Line, "not checked: %s is not applied by the validator; the objects are checked as the chart renders them without it", opt))
+		}
+		j := byKey[rel.Key()]
+		if j.err != nil {
+			if errors.Is(j.err, helm.ErrNotCached) {
+				out = append(out, releaseFinding(check.ChartNotCached, rel, rel.Entry.Line,
+					"not checked: chart %s %s from %s is not cached; run make charts", rel.Chart, rel.Version, rel.RepoURL))
+				continue
+			}
+			msg := j.err.Error()
+			var re *helm.RenderError
+			if errors.As(j.err, &re) {
+				msg = fmt.Sprintf("chart %s does not render: %v", chartName(rel), re.Err)
+			}
+			out = append(out, releaseFinding(check.HelmRenderFailure, rel, rel.Entry.Line, "%s", msg))
+			continue
+		}
+		if o, ok := origin[rel.Key()]; ok {
+			h.ix = o.Share(j.res.WithTarget(rel.Target()))
+			continue
+		}
+		res := j.res
+		if first[rel.Key()] != h {
+			res = res.WithTarget(rel.Target())
+		}
+		h.ix = index.New(res)
+		origin[rel.Key()] = h.ix
+	}
+	return out
+}
+
+func chartName(rel *helm.Release) string {
+	if rel.LocalPath != "" {
+		return rel.LocalPath
+	}
+	return rel.Chart + " " + rel.Version
+}
+
+// releaseFinding is a finding about a release, at a line of its
+// HelmRelease or Application.
+func releaseFinding(c *check.Check, rel *helm.Release, line int, format string, args ...any) check.Finding {
+	e := rel.Entry
+	return check.Finding{Code: c.Code, Severity: c.Severity, Target: e.ID(), File: e.File, Line: line,
+		Resource: e.Kind + " " + e.Namespace + "/" + e.Name, Message: strings.Join(strings.Fields(fmt.Sprintf(format, args...)), " ")}
+}
+
+// helmByScope maps each cluster scope to the indexes of its rendered Helm
+// releases, in release order.
+func helmByScope(hts []*helmTarget) map[string][]*index.Index {
+	out := map[string][]*index.Index{}
+	for _, h := range hts {
+		if h.ix == nil {
+			continue
+		}
+		for _, s := range h.scopes {
+			out[s] = append(out[s], h.ix)
+		}
+	}
+	return out
+}
+
+// isHelmDir reports whether a target's Dir is a Helm release's: the file
+// of its HelmRelease or Application, where other targets have directories.
+func isHelmDir(dir string) bool {
+	return strings.HasSuffix(dir, ".yaml") || strings.HasSuffix(dir, ".yml")
+}
