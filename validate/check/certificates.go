@@ -29,7 +29,7 @@ func init() { CertificateNamespace.Target = certificateNamespace }
 func gatewayNamespaces(ix *index.Index, env *Env, selector map[string]string) []string {
 	set := map[string]bool{}
 	if env.Mesh != nil {
-		for _, g := range env.Mesh.Platform().GatewaysSelected(selector) {
+		for _, g := range env.Mesh.PlatformFor(ix).GatewaysSelected(selector) {
 			set[g.Namespace] = true
 		}
 	}

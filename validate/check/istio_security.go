@@ -57,7 +57,7 @@ func policyWorkloads(ix *index.Index, env *Env) []policyWorkload {
 		out = append(out, policyWorkload{w.Namespace, w.String(), w.Template.Labels})
 	}
 	if env.Mesh != nil {
-		for _, g := range env.Mesh.Platform().IngressGateways {
+		for _, g := range env.Mesh.PlatformFor(ix).IngressGateways {
 			out = append(out, policyWorkload{g.Namespace, "ingress gateway " + g.String(), g.Labels})
 		}
 	}

@@ -24,12 +24,12 @@ func rootNamespace(env *Env) string {
 // selectedGateways returns the declared ingress gateways a WasmPlugin's
 // selector reaches: a gateway in the plugin's namespace, or any gateway for
 // a plugin in the root namespace.
-func selectedGateways(env *Env, o *index.Object, selector map[string]string) []mesh.IngressGateway {
+func selectedGateways(ix *index.Index, env *Env, o *index.Object, selector map[string]string) []mesh.IngressGateway {
 	if env.Mesh == nil {
 		return nil
 	}
 	var out []mesh.IngressGateway
-	for _, g := range env.Mesh.Platform().GatewaysSelected(selector) {
+	for _, g := range env.Mesh.PlatformFor(ix).GatewaysSelected(selector) {
 		if g.Namespace == o.Namespace || o.Namespace == rootNamespace(env) {
 			out = append(out, g)
 		}
@@ -112,7 +112,7 @@ func injectionOf(ix *index.Index, env *Env, w index.Workload) mesh.Injection {
 	if o := ix.Namespace(ns); o != nil {
 		nsLabels = o.Labels()
 	}
-	return env.Mesh.Platform().Inject(ns, nsLabels, w.Template.Labels, w.Template.Annotations, w.Template.Spec.HostNetwork)
+	return env.Mesh.PlatformFor(ix).Inject(ns, nsLabels, w.Template.Labels, w.Template.Annotations, w.Template.Spec.HostNetwork)
 }
 
 func pluginType(ix *index.Index, env *Env) []Finding {

@@ -166,7 +166,7 @@ func gatewaySelector(ix *index.Index, env *Env) []Finding {
 	if env.Mesh == nil {
 		return nil
 	}
-	p := env.Mesh.Platform()
+	p := env.Mesh.PlatformFor(ix)
 	var out []Finding
 	for _, gw := range ix.Gateways() {
 		o, sel := gw.Object, gw.Spec.GetSelector()
@@ -189,6 +189,12 @@ func gatewaySelector(ix *index.Index, env *Env) []Finding {
 		from := "Istio's default profile (no " + mesh.PlatformFile + ")"
 		if p.File != "" {
 			from = p.File
+		}
+		for _, g := range p.IngressGateways {
+			if g.File != "" && g.File != p.File {
+				from = "the repository's Istio releases"
+				break
+			}
 		}
 		out = append(out, c.findingAt(ix, o, []string{"spec", "selector"},
 			"selector {%s} matches no ingress gateway the clusters run: %s declares %s; no Envoy serves this Gateway's hosts. Fix the selector, or declare the gateway in %s",

@@ -45,7 +45,7 @@ func platformOf(ix *index.Index, env *Env) (*mesh.Platform, *DerivedPlatform) {
 	if d := env.Platforms[ix.Target.ID()]; d != nil && d.Platform != nil {
 		return d.Platform, d
 	}
-	return env.Mesh.Platform(), nil
+	return env.Mesh.PlatformFor(ix), nil
 }
 
 func gatewayReleaseUnselected(ix *index.Index, env *Env) []Finding {

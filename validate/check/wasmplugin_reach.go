@@ -47,7 +47,7 @@ func wasmPluginReach(ix *index.Index, env *Env) []Finding {
 		if !ok || len(matched) > 0 {
 			continue
 		}
-		if ans != nil && (len(ans.Plugins[o.Namespace+"/"+o.Name].Attached) > 0 || len(selectedGateways(env, o, selector)) > 0) {
+		if ans != nil && (len(ans.Plugins[o.Namespace+"/"+o.Name].Attached) > 0 || len(selectedGateways(ix, env, o, selector)) > 0) {
 			continue // istiod puts it on a gateway
 		}
 		where := "namespace " + o.Namespace

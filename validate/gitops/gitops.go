@@ -52,8 +52,9 @@ var Sources = []Source{
 		Path: "config/crd/bases/source.toolkit.fluxcd.io_helmrepositories.yaml"},
 	{File: "flux-ocirepositories.yaml", Module: "github.com/fluxcd/source-controller", VersionOf: "github.com/fluxcd/source-controller/api",
 		Path: "config/crd/bases/source.toolkit.fluxcd.io_ocirepositories.yaml"},
-	// helm-controller's api module is not in go.mod: its release of the
-	// same Flux distribution as kustomize-controller v1.9 is pinned here.
+	// The controller module of helm-controller's api release in go.mod
+	// (v1.6.5) is not served by the module proxy here: the CRD is that of
+	// v1.6.4, the nearest release of the same Flux distribution.
 	{File: "flux-helmreleases.yaml", Module: "github.com/fluxcd/helm-controller", Version: HelmControllerVersion,
 		Path: "config/crd/bases/helm.toolkit.fluxcd.io_helmreleases.yaml"},
 	{File: "argocd-applications.yaml", Module: "github.com/argoproj/argo-cd/v3", Version: ArgoCDVersion, Path: "manifests/crds/application-crd.yaml"},

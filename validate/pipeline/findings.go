@@ -67,14 +67,25 @@ func superseded(in []check.Finding) []check.Finding {
 		return object{f.Resource, strings.Join(f.AllTargets(), ",")}
 	}
 	schema := map[object]bool{}
+	// PLT001 names the gateway release whose pods no Gateway selects; the
+	// Gateway that selects nothing beside it (RT010) is the same mistake
+	// seen from the other end: one finding, at the release, where the fix
+	// (releaseName, the chart's labels) belongs.
+	releaseUnselected := map[string]bool{}
 	for _, f := range in {
 		if f.Code == check.IstioSchema.Code && f.Resource != "" {
 			schema[of(f)] = true
+		}
+		if f.Code == check.GatewayReleaseUnselected.Code {
+			releaseUnselected[strings.Join(f.AllTargets(), ",")] = true
 		}
 	}
 	out := in[:0]
 	for _, f := range in {
 		if f.Code == check.IstioWebhook.Code && schema[of(f)] {
+			continue
+		}
+		if f.Code == check.GatewaySelector.Code && releaseUnselected[strings.Join(f.AllTargets(), ",")] {
 			continue
 		}
 		out = append(out, f)

@@ -10,6 +10,7 @@ import (
 
 	"meshops.dev/meshops/validate/check"
 	"meshops.dev/meshops/validate/index"
+	"meshops.dev/meshops/validate/mesh"
 	"meshops.dev/meshops/validate/render"
 	"meshops.dev/meshops/validate/render/helm"
 )
@@ -256,4 +257,50 @@ func helmByScope(hts []*helmTarget) map[string][]*index.Index {
 // of its HelmRelease or Application, where other targets have directories.
 func isHelmDir(dir string) bool {
 	return strings.HasSuffix(dir, ".yaml") || strings.HasSuffix(dir, ".yml")
+}
+
+// derivePlatforms derives, for each cluster scope that installs Helm
+// releases, the platform those releases install (mesh.DerivePlatform:
+// gateways, injection webhooks, MeshConfig), over declared (platform.yaml or
+// Istio's default profile). Scopes whose releases derive the same platform
+// share one *mesh.Platform, so that their targets still share istiod's
+// answer and their findings.
+func derivePlatforms(hts []*helmTarget, declared *mesh.Platform) map[string]*check.DerivedPlatform {
+	byScope := map[string][]mesh.Release{}
+	var scopes []string
+	for _, h := range hts {
+		if h.ix == nil {
+			continue
+		}
+		e := h.rel.Entry
+		objs := make([]map[string]any, 0, len(h.ix.Objects))
+		for _, o := range h.ix.Objects {
+			objs = append(objs, o.Content)
+		}
+		ns := h.rel.ObjectNamespace
+		if ns == "" {
+			ns = h.rel.Namespace
+		}
+		r := mesh.Release{Name: e.String(), File: e.File, Line: e.Line, Namespace: ns, Objects: objs}
+		for _, s := range h.scopes {
+			if _, ok := byScope[s]; !ok {
+				scopes = append(scopes, s)
+			}
+			byScope[s] = append(byScope[s], r)
+		}
+	}
+	out := map[string]*check.DerivedPlatform{}
+	seen := map[string]*check.DerivedPlatform{}
+	for _, s := range scopes {
+		p, dis := mesh.DerivePlatform(byScope[s], declared)
+		key := fmt.Sprintf("%+v|%v|%+v|%s|%v", p.IngressGateways, p.Revisions, p.Webhooks, p.MeshYAML, dis)
+		if d, ok := seen[key]; ok {
+			out[s] = d
+			continue
+		}
+		d := &check.DerivedPlatform{Platform: p, Disagreements: dis}
+		seen[key] = d
+		out[s] = d
+	}
+	return out
 }

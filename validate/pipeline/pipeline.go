@@ -5,6 +5,7 @@ package pipeline
 import (
 	"errors"
 	"fmt"
+	"path"
 	"runtime"
 	"slices"
 	"sort"
@@ -223,7 +224,7 @@ func RunTree(tree *render.Tree, opts Options) (*Result, error) {
 			if loadErr != nil {
 				continue
 			}
-			if origin := ix.Origin(); origin != ix {
+			if origin := ix.Origin(); origin != ix && env.Mesh.PlatformFor(origin) == env.Mesh.PlatformFor(ix) && env.Platforms[origin.Target.ID()] == env.Platforms[ix.Target.ID()] {
 				if of, ok := byOrigin[origin]; ok {
 					for _, f := range of {
 						if f.Target == origin.Target.ID() {
@@ -263,8 +264,6 @@ func RunTree(tree *render.Tree, opts Options) (*Result, error) {
 					continue
 				}
 				indexes[i] = index.New(res)
-				_, _ = env.Mesh.Answer(indexes[i]) // ask istiod on this worker; the checks read the answer
-				rendered <- indexes[i]
 			}
 		}()
 	}
@@ -277,11 +276,12 @@ func RunTree(tree *render.Tree, opts Options) (*Result, error) {
 	built.Wait()
 	// A plain Flux entry point whose path a plain Argo CD one also applies
 	// renders the same resources: reuse that build, or build it now.
+	shared := map[int]bool{}
 	for i, j := range plan.shareWith {
 		if indexes[j] != nil {
 			if res, ok := indexes[j].Render().Share(targets[i]); ok {
 				indexes[i] = indexes[j].Share(res)
-				rendered <- indexes[i]
+				shared[i] = true
 				continue
 			}
 		}
@@ -291,7 +291,6 @@ func RunTree(tree *render.Tree, opts Options) (*Result, error) {
 			continue
 		}
 		indexes[i] = index.New(res)
-		rendered <- indexes[i]
 	}
 	// The Helm releases the rendered Flux targets and the Argo CD Helm
 	// sources install: rendered now, checked as they arrive.
@@ -300,6 +299,57 @@ func RunTree(tree *render.Tree, opts Options) (*Result, error) {
 	plan.helm = map[string]bool{}
 	for _, h := range hts {
 		plan.helm[h.rel.Entry.ID()] = true
+	}
+	// The platform each target lands on is the one its cluster's Istio
+	// releases install (mesh.DerivePlatform over the Helm renders of the
+	// entry point's folder), else platform.yaml's (Istio's default profile).
+	derived := derivePlatforms(hts, platform)
+	scopeOf := func(tg render.Target) string {
+		if tg.Entry == nil || tg.Kind.IsHelm() {
+			return ""
+		}
+		return path.Dir(tg.Entry.File)
+	}
+	env.Platforms = map[string]*check.DerivedPlatform{}
+	for _, tg := range targets {
+		if d := derived[scopeOf(tg)]; d != nil {
+			env.Platforms[tg.ID()] = d
+		}
+	}
+	if env.Mesh != nil {
+		env.Mesh.PlatformOf = func(ix *index.Index) *mesh.Platform {
+			if d := env.Platforms[ix.Target.ID()]; d != nil {
+				return d.Platform
+			}
+			return nil
+		}
+	}
+	// Ask istiod about each target on every core, then check it: the
+	// targets that share another's render last, after their origin.
+	next = make(chan int)
+	var answered sync.WaitGroup
+	for w := 0; w < runtime.GOMAXPROCS(0); w++ {
+		answered.Add(1)
+		go func() {
+			defer answered.Done()
+			for i := range next {
+				_, _ = env.Mesh.Answer(indexes[i]) // the checks read the answer
+				rendered <- indexes[i]
+			}
+		}()
+	}
+	for i := range targets {
+		if indexes[i] != nil && !shared[i] {
+			next <- i
+		}
+	}
+	close(next)
+	answered.Wait()
+	for i := range targets {
+		if indexes[i] != nil && shared[i] {
+			_, _ = env.Mesh.Answer(indexes[i])
+			rendered <- indexes[i]
+		}
 	}
 	for _, h := range hts {
 		if h.ix != nil {
