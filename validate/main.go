@@ -51,7 +51,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stdout, "meshops validate, speaking for "+mesh.Describe())
 		return 0
 	}
-	checks := check.All()
+	checks := check.AllWithIstio()
 	if err := check.CatalogueError(); err != nil {
 		fmt.Fprintln(stderr, "validate:", err)
 		return 2

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 
+	"meshops.dev/meshops/validate/analyze"
 	"meshops.dev/meshops/validate/crdschema"
 	"meshops.dev/meshops/validate/index"
 	"meshops.dev/meshops/validate/istio"
@@ -22,6 +23,9 @@ import (
 type Severity string
 
 const (
+	// Info is a finding that informs (Istio's Info level): it never fails
+	// the run.
+	Info    Severity = "info"
 	Warning Severity = "warning"
 	Error   Severity = "error"
 )
@@ -84,6 +88,10 @@ type Check struct {
 	// repository. A check sets one of them.
 	Target func(ix *index.Index, env *Env) []Finding
 	Repo   func(repo *Repo, env *Env) []Finding
+	// Catalogue, when set, lists the codes the check reports under a
+	// catalogue that is not messages.yaml (Istio's, for IstioAnalyzers):
+	// its findings carry those codes, not the check's Code.
+	Catalogue func() []Message
 }
 
 // Env is the configuration the checks share.
@@ -100,6 +108,8 @@ type Env struct {
 	// Mesh asks istiod's code about each target (validate/mesh); nil skips
 	// the checks that need its answer, and WP001/WP002 fall back to their rules.
 	Mesh *mesh.Session
+	// Analyzer runs Istio's analyzers (validate/analyze); nil skips them.
+	Analyzer *analyze.Analyzer
 }
 
 // Repo is every rendered target of the repository.

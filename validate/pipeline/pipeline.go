@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"sync"
 
+	"meshops.dev/meshops/validate/analyze"
 	"meshops.dev/meshops/validate/check"
 	"meshops.dev/meshops/validate/gitops"
 	"meshops.dev/meshops/validate/index"
@@ -24,7 +25,8 @@ type Options struct {
 	// Mesh is which targets istiod's code (validate/mesh) is asked about:
 	// MeshSynced (the default, ""), MeshAll or MeshOff.
 	Mesh string
-	// Checks to run; nil means check.All().
+	// Checks to run; nil means check.AllWithIstio(): meshops' checks and
+	// Istio's analyzers.
 	Checks []*check.Check
 }
 
@@ -101,13 +103,13 @@ func RunTree(tree *render.Tree, opts Options) (*Result, error) {
 	targets := plan.targets
 	checks := opts.Checks
 	if checks == nil {
-		checks = check.All()
+		checks = check.AllWithIstio()
 	}
 	platform, err := mesh.LoadPlatform(tree)
 	if err != nil {
 		return nil, err
 	}
-	env := &check.Env{RootNamespace: opts.RootNamespace, Tree: tree}
+	env := &check.Env{RootNamespace: opts.RootNamespace, Tree: tree, Analyzer: analyze.New(platform)}
 	if env.RootNamespace == "" {
 		env.RootNamespace = platform.RootNamespace()
 	}

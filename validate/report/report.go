@@ -33,15 +33,20 @@ func Write(w io.Writer, format string, findings []check.Finding, targets []strin
 	return fmt.Errorf("unknown output format %q (want one of %s)", format, strings.Join(Formats, ", "))
 }
 
-func counts(findings []check.Finding) (errors, warnings int) {
+// counts counts findings by severity; info findings (Istio's Info level)
+// are neither errors nor warnings.
+func counts(findings []check.Finding) (errors, warnings, infos int) {
 	for _, f := range findings {
-		if f.Severity == check.Error {
+		switch f.Severity {
+		case check.Error:
 			errors++
-		} else {
+		case check.Info:
+			infos++
+		default:
 			warnings++
 		}
 	}
-	return errors, warnings
+	return errors, warnings, infos
 }
 
 // plural is "1 error", "2 errors".
@@ -54,12 +59,16 @@ func plural(n int, noun string) string {
 
 // summary is the last line: what rendered, and how many findings.
 func summary(findings []check.Finding, targets []string) string {
-	e, w := counts(findings)
+	e, w, i := counts(findings)
 	s := plural(len(targets), "target") + " rendered"
 	if len(targets) > 0 {
 		s += " (" + strings.Join(targets, ", ") + ")"
 	}
-	return s + ": " + plural(e, "error") + ", " + plural(w, "warning") + " (Istio " + mesh.Version + ")"
+	s += ": " + plural(e, "error") + ", " + plural(w, "warning")
+	if i > 0 {
+		s += ", " + plural(i, "info")
+	}
+	return s + " (Istio " + mesh.Version + ")"
 }
 
 // targetsOf names the targets a finding is reported for.
@@ -95,7 +104,7 @@ func writeText(w io.Writer, findings []check.Finding, targets []string) error {
 }
 
 func writeJSON(w io.Writer, findings []check.Finding, targets []string) error {
-	e, warn := counts(findings)
+	e, warn, infos := counts(findings)
 	if findings == nil {
 		findings = []check.Finding{}
 	}
@@ -106,7 +115,7 @@ func writeJSON(w io.Writer, findings []check.Finding, targets []string) error {
 	enc.SetIndent("", "  ")
 	return enc.Encode(map[string]any{
 		"findings": findings,
-		"summary":  map[string]any{"targets": len(targets), "rendered": targets, "errors": e, "warnings": warn},
+		"summary":  map[string]any{"targets": len(targets), "rendered": targets, "errors": e, "warnings": warn, "infos": infos},
 		"istio":    mesh.Version,
 	})
 }
@@ -121,8 +130,11 @@ func writeGitHub(w io.Writer, findings []check.Finding, targets []string) error 
 	var b strings.Builder
 	for _, f := range findings {
 		level := "error"
-		if f.Severity == check.Warning {
+		switch f.Severity {
+		case check.Warning:
 			level = "warning"
+		case check.Info:
+			level = "notice" // GitHub's workflow command for information
 		}
 		msg := "[" + targetsOf(f) + "] "
 		if f.Resource != "" {
@@ -168,12 +180,9 @@ func writeSARIF(w io.Writer, findings []check.Finding, checks []*check.Check) er
 		Locations []location `json:"locations"`
 	}
 	rules := make([]rule, 0, len(checks))
-	for _, c := range checks {
-		level := "error"
-		if c.Severity == check.Warning {
-			level = "warning"
-		}
-		rules = append(rules, rule{ID: c.Code, Name: c.Name, ShortDescription: message{c.Summary}, FullDescription: message{c.Rationale}, DefaultConfiguration: map[string]string{"level": level}})
+	for _, m := range entries(checks) {
+		rules = append(rules, rule{ID: m.Code, Name: m.Name, ShortDescription: message{m.Summary}, FullDescription: message{m.Rationale},
+			DefaultConfiguration: map[string]string{"level": sarifLevel(m.Level)}})
 	}
 	sort.Slice(rules, func(i, j int) bool { return rules[i].ID < rules[j].ID })
 	results := make([]result, 0, len(findings))
@@ -187,7 +196,7 @@ func writeSARIF(w io.Writer, findings []check.Finding, checks []*check.Check) er
 		if f.Resource != "" {
 			text += f.Resource + ": "
 		}
-		results = append(results, result{RuleID: f.Code, Level: string(f.Severity), Message: message{text + f.Message}, Locations: []location{loc}})
+		results = append(results, result{RuleID: f.Code, Level: sarifLevel(f.Severity), Message: message{text + f.Message}, Locations: []location{loc}})
 	}
 	driver := map[string]any{"name": "meshops-validate", "rules": rules, "properties": map[string]string{"istio": mesh.Version}}
 	if uri := informationURI(); uri != "" {
@@ -218,6 +227,34 @@ func informationURI() string {
 	return strings.TrimSuffix(server, "/") + "/" + repo + "#readme"
 }
 
+// sarifLevel is SARIF's level for a severity: error, warning, or note for
+// information.
+func sarifLevel(s check.Severity) string {
+	switch s {
+	case check.Error:
+		return "error"
+	case check.Warning:
+		return "warning"
+	}
+	return "note"
+}
+
+// entries lists what checks report, one entry per code: a check's own
+// entry, or each code of its catalogue (Istio's messages, for
+// check.IstioAnalyzers).
+func entries(checks []*check.Check) []check.Message {
+	var out []check.Message
+	for _, c := range checks {
+		if c.Catalogue != nil {
+			out = append(out, c.Catalogue()...)
+			continue
+		}
+		out = append(out, check.Message{Code: c.Code, Name: c.Name, Level: c.Severity, Summary: c.Summary, Rationale: c.Rationale})
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Code < out[j].Code })
+	return out
+}
+
 // CheckFormats lists the formats of --list-checks.
 var CheckFormats = []string{"text", "markdown", "json"}
 
@@ -236,8 +273,8 @@ func WriteChecks(w io.Writer, format string, checks []*check.Check) error {
 			Rationale string `json:"rationale"`
 		}
 		list := make([]entry, 0, len(checks))
-		for _, c := range checks {
-			list = append(list, entry{c.Code, c.Name, string(c.Severity), c.Summary, c.Rationale})
+		for _, m := range entries(checks) {
+			list = append(list, entry{m.Code, m.Name, string(m.Level), m.Summary, m.Rationale})
 		}
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
@@ -246,15 +283,26 @@ func WriteChecks(w io.Writer, format string, checks []*check.Check) error {
 		return fmt.Errorf("unknown --list-checks format %q (want one of %s)", format, strings.Join(CheckFormats, ", "))
 	}
 	if format == "markdown" {
+		// Istio's catalogue is one row: its codes are Istio's, listed one by
+		// one in the text and JSON forms and in SARIF's rules.
 		b.WriteString("| Code | Severity | What it catches | Why |\n|---|---|---|---|\n")
 		for _, c := range checks {
-			fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", c.Code, c.Severity, c.Summary, strings.ReplaceAll(c.Rationale, "|", "\\|"))
+			code, severity := c.Code, string(c.Severity)
+			if c.Catalogue != nil {
+				list := c.Catalogue()
+				if len(list) == 0 {
+					continue
+				}
+				code = list[0].Code + "…" + list[len(list)-1].Code
+				severity = "Istio's level (error, warning, info)"
+			}
+			fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", code, severity, c.Summary, strings.ReplaceAll(c.Rationale, "|", "\\|"))
 		}
 		_, err := io.WriteString(w, b.String())
 		return err
 	}
-	for _, c := range checks {
-		fmt.Fprintf(&b, "%s  %s  %s\n    %s\n    Why: %s\n\n", c.Code, c.Severity, c.Name, c.Summary, c.Rationale)
+	for _, m := range entries(checks) {
+		fmt.Fprintf(&b, "%s  %s  %s\n    %s\n    Why: %s\n\n", m.Code, m.Level, m.Name, m.Summary, m.Rationale)
 	}
 	fmt.Fprintf(&b, "Silence a check on one resource with the annotation\n    %s: CODE[,CODE]\n", check.IgnoreAnnotation)
 	_, err := io.WriteString(w, b.String())
