@@ -24,12 +24,12 @@ import (
 	"meshops.dev/meshops/validate/mesh"
 )
 
-// Excluded names the analyzers of analyzers.All() that are not run, each
-// with the reason: they judge what a repository of Kubernetes manifests does
+// Excluded names the analyzers of analyzers.All() that are not run (by
+// their Metadata().Name), each with the reason: they judge what a repository of Kubernetes manifests does
 // not hold.
 var Excluded = map[string]string{
-	"multicluster.MeshNetworksAnalyzer": "multicluster: checks meshNetworks against the remote clusters' Services, which live in other clusters",
-	"multicluster.ServiceAnalyzer":      "multicluster: compares a Service across the clusters of a mesh, which a single render does not hold",
+	"meshnetworks.MeshNetworksAnalyzer":    "multicluster: checks meshNetworks against the remote clusters' Services, which live in other clusters",
+	"services.MultiClusterServiceAnalyzer": "multicluster: compares a Service across the clusters of a mesh, which a single render does not hold",
 	"externalcontrolplane.ExternalControlPlaneAnalyzer": "external control plane: checks the webhook configurations of a remote istiod installation, " +
 		"which the platform installs outside the repository",
 	"conditions.ConditionAnalyzer": "runtime-only status: reads the status conditions the cluster's controllers write, which a repository never holds",
@@ -80,6 +80,8 @@ type source struct {
 	// template is the prefix of a workload's pod template (a synthesized
 	// pod's fields map to it); nil for objects fed as they are.
 	template []string
+	// pod is true for a pod synthesized for a workload.
+	pod bool
 }
 
 // Analyzers returns the analyzers New runs: analyzers.All() of the pinned
@@ -134,7 +136,7 @@ func (a *Analyzer) Analyze(ix *index.Index) ([]Message, error) {
 		if o.Content == nil {
 			continue
 		}
-		data, err := yaml.Marshal(o.Content)
+		data, err := yaml.Marshal(inNamespace(o.Content))
 		if err != nil {
 			continue // K8S001 reports what does not decode
 		}
@@ -163,15 +165,32 @@ func (a *Analyzer) Analyze(ix *index.Index) ([]Message, error) {
 	if err != nil {
 		return nil, fmt.Errorf("istio's analyzers: %w", err)
 	}
-	var out []Message
+	var out, fromPods []Message
+	said := map[string]bool{} // analyzer|object of the rendered objects' messages
 	for name, msgs := range res.MappedMessages {
 		for _, m := range msgs {
-			if mm, ok := a.message(m, byName); ok {
-				mm.Analyzer = name
-				out = append(out, mm)
+			mm, pod, ok := a.message(m, byName)
+			if !ok {
+				continue
 			}
+			mm.Analyzer = name
+			if pod {
+				fromPods = append(fromPods, mm)
+				continue
+			}
+			said[name+"|"+mm.Object.String()] = true
+			out = append(out, mm)
 		}
 	}
+	// A workload's pod says what the analyzer already says of the workload
+	// (an annotation; image: auto, a warning on the Deployment, an error on
+	// its pods): one finding, the workload's.
+	for _, m := range fromPods {
+		if !said[m.Analyzer+"|"+m.Object.String()] {
+			out = append(out, m)
+		}
+	}
+	out = collapse(out)
 	sort.SliceStable(out, func(i, j int) bool {
 		x, y := out[i], out[j]
 		if x.Object != y.Object {
@@ -185,29 +204,49 @@ func (a *Analyzer) Analyze(ix *index.Index) ([]Message, error) {
 	return out, nil
 }
 
+// collapse folds the messages several analyzers report alike (three of them
+// say a Gateway's selector selects no pod) into one, naming them all in
+// Analyzer ("a,b,c", sorted).
+func collapse(in []Message) []Message {
+	at := map[string]int{}
+	var out []Message
+	for _, m := range in {
+		k := m.Code + "|" + m.Object.String() + "|" + strings.Join(m.Path, ".") + "|" + m.Text
+		if i, ok := at[k]; ok {
+			names := append(strings.Split(out[i].Analyzer, ","), m.Analyzer)
+			sort.Strings(names)
+			out[i].Analyzer = strings.Join(names, ",")
+			continue
+		}
+		at[k] = len(out)
+		out = append(out, m)
+	}
+	return out
+}
+
 // message maps m to the rendered object it is about. Messages about the
 // platform's objects (which the repository does not hold) are dropped, and
 // so are messages about no resource at all.
-func (a *Analyzer) message(m diag.Message, byName map[string]*source) (Message, bool) {
+func (a *Analyzer) message(m diag.Message, byName map[string]*source) (out Message, pod, ok bool) {
 	if m.Resource == nil || m.Resource.Origin == nil {
-		return Message{}, false
+		return Message{}, false, false
 	}
 	ref, ok := m.Resource.Origin.Reference().(*kube.Position)
 	if !ok || ref == nil {
-		return Message{}, false
+		return Message{}, false, false
 	}
 	src := byName[ref.Filename]
 	if src == nil || src.object == nil {
-		return Message{}, false
+		return Message{}, false, false
 	}
-	out := Message{Code: m.Type.Code(), Level: m.Type.Level().String(), Text: fmt.Sprintf(m.Type.Template(), m.Parameters...), Object: src.object}
+	out = Message{Code: m.Type.Code(), Level: m.Type.Level().String(), Text: fmt.Sprintf(m.Type.Template(), m.Parameters...), Object: src.object}
 	if m.Line > 0 {
 		out.Path = fieldAt(m.Resource.Origin.FieldMap(), m.Line)
 		if out.Path != nil && src.template != nil {
 			out.Path = append(append([]string(nil), src.template...), out.Path...)
 		}
 	}
-	return out, true
+	return out, src.template != nil || src.pod, true
 }
 
 // fieldAt returns the field whose value is at line of a document fed to the
@@ -244,6 +283,30 @@ func pathOf(p string) []string {
 			rest = strings.TrimPrefix(after, "[")
 		}
 	}
+	return out
+}
+
+// inNamespace returns obj with metadata.namespace "default" when it names
+// none: where the API server puts a namespaced object applied without one
+// (and Istio's file reader clears it again for a cluster-scoped kind), so
+// that the analyzers compare namespaces as the cluster will. A GitOps
+// entry point's own namespace (targetNamespace, destination) is already in
+// the render.
+func inNamespace(obj map[string]any) map[string]any {
+	meta, _ := obj["metadata"].(map[string]any)
+	if ns, _ := meta["namespace"].(string); ns != "" || meta == nil {
+		return obj
+	}
+	out := make(map[string]any, len(obj))
+	for k, v := range obj {
+		out[k] = v
+	}
+	m := make(map[string]any, len(meta)+1)
+	for k, v := range meta {
+		m[k] = v
+	}
+	m["namespace"] = "default"
+	out["metadata"] = m
 	return out
 }
 
@@ -287,14 +350,14 @@ func (a *Analyzer) pods(ix *index.Index) []source {
 		}
 		pod := map[string]any{
 			"apiVersion": "v1", "kind": "Pod",
-			"metadata": map[string]any{"name": w.Name + "-pod", "namespace": w.Namespace, "labels": labels, "annotations": w.Template.Annotations},
+			"metadata": map[string]any{"name": w.Name + "-pod", "namespace": ns, "labels": labels, "annotations": w.Template.Annotations},
 			"spec":     spec,
 		}
 		data, err := marshal(pod)
 		if err != nil {
 			continue
 		}
-		out = append(out, source{name: "pod:" + strconv.Itoa(i), yaml: data, object: w.Object, template: templatePath(w.Kind)})
+		out = append(out, source{name: "pod:" + strconv.Itoa(i), yaml: data, object: w.Object, template: templatePath(w.Kind), pod: true})
 	}
 	return out
 }

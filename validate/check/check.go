@@ -51,6 +51,10 @@ type Finding struct {
 	// Resource names the object ("WasmPlugin blog/blog-headers"), if any.
 	Resource string `json:"resource,omitempty"`
 	Message  string `json:"message"`
+	// Analyzer is the Istio analyzer that reported an IST finding
+	// ("virtualservice.GatewayAnalyzer"), or the one a meshops finding
+	// stands for; not printed.
+	Analyzer string `json:"-"`
 
 	object *index.Object
 }

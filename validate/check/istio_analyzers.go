@@ -106,7 +106,7 @@ func istioAnalysis(ix *index.Index, env *Env) []Finding {
 		if m.Path == nil {
 			f = IstioAnalyzers.finding(ix, m.Object, "%s", m.Text)
 		}
-		f.Code, f.Severity = m.Code, severityOf(m.Level)
+		f.Code, f.Severity, f.Analyzer = m.Code, severityOf(m.Level), m.Analyzer
 		out = append(out, f)
 	}
 	return out

@@ -36,6 +36,7 @@ func merge(in []check.Finding) []check.Finding {
 				out[i].Targets = append(out[i].Targets, tg)
 			}
 		}
+		out[i].Analyzer = joinAnalyzers(out[i].Analyzer, f.Analyzer)
 	}
 	for i := range out {
 		sort.Strings(out[i].Targets)
@@ -44,6 +45,106 @@ func merge(in []check.Finding) []check.Finding {
 		}
 	}
 	return out
+}
+
+// joinAnalyzers lists the Istio analyzers that reported one finding
+// ("a,b"): several say the same thing (a Gateway whose selector selects no
+// pod, say).
+func joinAnalyzers(a, b string) string {
+	switch {
+	case b == "" || contains(strings.Split(a, ","), b):
+		return a
+	case a == "":
+		return b
+	}
+	return a + "," + b
+}
+
+// sameAs lists, per meshops check, the Istio messages that state the same
+// mistake about the same object: Istio's code and the start of its text.
+// The meshops finding is kept (it names the field's file and line, a patch
+// too), and its message names Istio's code.
+var sameAs = map[string][][2]string{
+	"RT001": {{"IST0101", "Referenced gateway not found"}},
+	"RT002": {{"IST0132", ""}},
+	"RT003": {{"IST0101", "Referenced host not found"}, {"IST0101", "Referenced mirror host not found"}},
+	"RT004": {{"IST0101", "Referenced host:port not found"}},
+	"RT005": {{"IST0109", ""}},
+	"RT006": {{"IST0145", ""}},
+	"RT008": {{"IST0101", "Referenced host+subset in destinationrule not found"}, {"IST0101", "Referenced mirror+subset in destinationrule not found"}},
+	"RT010": {{"IST0101", "Referenced selector not found"}},
+	"IS003": {{"IST0107", ""}, {"IST0108", ""}},
+	"WL004": {{"IST0118", ""}},
+}
+
+// oneFinding keeps one finding per mistake where a meshops check and one of
+// Istio's analyzers report the same thing about the same object (sameAs):
+// the meshops finding, for all the targets either reports, its message
+// ending with "(istioctl analyze: IST0101)" so that a search for either
+// code finds it.
+func oneFinding(in []check.Finding) []check.Finding {
+	byResource := map[string][]int{}
+	for i, f := range in {
+		if _, ok := sameAs[f.Code]; ok && f.Resource != "" {
+			byResource[f.Resource] = append(byResource[f.Resource], i)
+		}
+	}
+	drop, used := map[int]bool{}, map[int]bool{}
+	for j, f := range in {
+		if !check.IsIstioCode(f.Code) {
+			continue
+		}
+		// The meshops finding at the same line, else one not yet matched,
+		// else any: a Service's two unnamed ports are two WL004 and two
+		// IST0118.
+		best := -1
+		for _, i := range byResource[f.Resource] {
+			switch {
+			case !states(in[i].Code, f):
+			case in[i].File == f.File && in[i].Line == f.Line:
+				best = i
+			case best < 0 || used[best] && !used[i]:
+				if best < 0 || !(in[best].File == f.File && in[best].Line == f.Line) {
+					best = i
+				}
+			}
+		}
+		if best >= 0 {
+			used[best] = true
+			m := &in[best]
+			drop[j] = true
+			if !strings.Contains(m.Message, "istioctl analyze: "+f.Code) {
+				m.Message += " (istioctl analyze: " + f.Code + ")"
+			}
+			for _, tg := range f.AllTargets() {
+				if !contains(m.Targets, tg) {
+					m.Targets = append(m.Targets, tg)
+				}
+			}
+			sort.Strings(m.Targets)
+			if len(m.Targets) > 0 {
+				m.Target = m.Targets[0]
+			}
+			m.Analyzer = joinAnalyzers(m.Analyzer, f.Analyzer)
+		}
+	}
+	out := in[:0]
+	for i, f := range in {
+		if !drop[i] {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// states reports whether Istio's finding f states what the meshops check code does.
+func states(code string, f check.Finding) bool {
+	for _, s := range sameAs[code] {
+		if f.Code == s[0] && strings.HasPrefix(f.Message, s[1]) {
+			return true
+		}
+	}
+	return false
 }
 
 func contains(list []string, s string) bool {
