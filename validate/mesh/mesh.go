@@ -31,6 +31,7 @@ import (
 	"istio.io/istio/pilot/pkg/xds/endpoints"
 	"istio.io/istio/pilot/test/xds"
 	"istio.io/istio/pkg/config"
+	"istio.io/istio/pkg/config/constants"
 	"istio.io/istio/pkg/config/schema/collections"
 	"istio.io/istio/pkg/config/schema/resource"
 	kubelib "istio.io/istio/pkg/kube"
@@ -150,6 +151,10 @@ type Route struct {
 	// matched, read from the route's istio metadata.
 	From string `json:"routeFrom,omitempty"`
 }
+
+// ClusterDomain is the clusters' DNS domain, istiod's default domain suffix
+// (constants.DefaultClusterLocalDomain); platform.yaml does not change it.
+const ClusterDomain = constants.DefaultClusterLocalDomain
 
 // Analyzer runs pilot on targets. It is safe for concurrent use.
 type Analyzer struct {
@@ -392,7 +397,12 @@ func (a *Analyzer) inputs(ix *index.Index) *inputs {
 // istioConfig converts an Istio object as crd.ParseInputs (the reader behind
 // FakeOptions.ConfigString) does each document of its YAML stream: decode
 // into crd.IstioKind, find the kind among Istio's and the Gateway API's
-// collections, ConvertObject, ValidateConfig. It starts from the object's
+// collections, ConvertObject, ValidateConfig. ConvertObject takes the
+// cluster's domain, which istiod's Kubernetes config client passes
+// (crdclient: options.DomainSuffix, cluster.local by default): with ""
+// a short host ("reviews") would become "reviews.default" instead of
+// "reviews.default.svc.cluster.local", and miss its Service, its
+// DestinationRule and its subsets. It starts from the object's
 // JSON, not YAML: the same decoder (sigs.k8s.io/yaml turns YAML into this
 // JSON), at a fraction of the cost.
 func istioConfig(o *index.Object) (*config.Config, bool) {
@@ -409,7 +419,7 @@ func istioConfig(o *index.Object) (*config.Config, bool) {
 	if !ok {
 		return nil, false
 	}
-	c, err := crd.ConvertObject(s, &kind, "")
+	c, err := crd.ConvertObject(s, &kind, ClusterDomain)
 	if err != nil {
 		return nil, false
 	}
