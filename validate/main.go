@@ -27,6 +27,8 @@ func main() {
 }
 
 func run(args []string, stdout, stderr io.Writer) int {
+	// Istio's packages log to stdout; the report must be all stdout holds.
+	mesh.SilenceIstioLog()
 	fs := flag.NewFlagSet("validate", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	format := fs.String("o", "text", "output format: "+strings.Join(report.Formats, ", ")+" (with --list-checks: "+strings.Join(report.CheckFormats, ", ")+")")

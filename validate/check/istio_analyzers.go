@@ -1,15 +1,18 @@
 package check
 
 import (
+	"fmt"
 	"regexp"
 	"strings"
 	"sync"
 
 	"istio.io/istio/pkg/config/analysis/diag"
+	"istio.io/istio/pkg/config/analysis/msg"
 	"istio.io/istio/pkg/url"
 
 	"meshops.dev/meshops/validate/analyze"
 	"meshops.dev/meshops/validate/index"
+	"meshops.dev/meshops/validate/mesh"
 )
 
 // IstioAnalyzers runs Istio's own analyzers (istioctl analyze's, from the
@@ -108,6 +111,22 @@ func istioAnalysis(ix *index.Index, env *Env) []Finding {
 		}
 		f.Code, f.Severity, f.Analyzer = m.Code, severityOf(m.Level), m.Analyzer
 		out = append(out, f)
+	}
+	return out
+}
+
+// PlatformWarnings turns what Istio's mesh config validation warns about
+// platform.yaml's meshConfig into findings with istioctl analyze's codes:
+// IST0002 (Deprecated) for a deprecated setting, IST0133 for any other.
+func PlatformWarnings(p *mesh.Platform) []Finding {
+	var out []Finding
+	for _, w := range p.Warnings {
+		t := msg.SchemaWarning
+		if strings.Contains(w.Msg, "deprecated") {
+			t = msg.Deprecated
+		}
+		out = append(out, Finding{Code: t.Code(), Severity: severityOf(t.Level().String()), File: p.File, Line: w.Line,
+			Message: "meshConfig: " + fmt.Sprintf(t.Template(), w.Msg)})
 	}
 	return out
 }

@@ -121,7 +121,7 @@ func RunTree(tree *render.Tree, opts Options) (*Result, error) {
 	}
 	repo := &check.Repo{Tree: tree, Failed: map[string]error{}, Entries: entries}
 
-	var remote []check.Finding
+	remote := check.PlatformWarnings(platform)
 	prepared := make([]bool, len(targets))
 	workers := runtime.GOMAXPROCS(0)
 	for i, tg := range targets {
