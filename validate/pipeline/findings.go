@@ -65,12 +65,13 @@ func joinAnalyzers(a, b string) string {
 // The meshops finding is kept (it names the field's file and line, a patch
 // too), and its message names Istio's code.
 var sameAs = map[string][][2]string{
-	"RT001": {{"IST0101", "Referenced gateway not found"}},
+	"RT001": {{"IST0101", "Referenced gateway not found"}, {"IST0132", ""}},
 	"RT002": {{"IST0132", ""}},
 	"RT003": {{"IST0101", "Referenced host not found"}, {"IST0101", "Referenced mirror host not found"}},
 	"RT004": {{"IST0101", "Referenced host:port not found"}},
 	"RT005": {{"IST0109", ""}},
 	"RT006": {{"IST0145", ""}},
+	"WP010": {{"IST0135", `Annotation "sidecar.istio.io/inject"`}},
 	"RT008": {{"IST0101", "Referenced host+subset in destinationrule not found"}, {"IST0101", "Referenced mirror+subset in destinationrule not found"}},
 	"RT010": {{"IST0101", "Referenced selector not found"}},
 	"IS003": {{"IST0107", ""}, {"IST0108", ""}},
@@ -89,6 +90,18 @@ func oneFinding(in []check.Finding) []check.Finding {
 			byResource[f.Resource] = append(byResource[f.Resource], i)
 		}
 	}
+	// Istio reports two conflicting Gateways (IST0145) on the one it
+	// names the conflict from; RT006 on the other: "Conflict with gateways
+	// blog/blog-2" names it.
+	candidates := func(f check.Finding) []int {
+		out := byResource[f.Resource]
+		if f.Code == "IST0145" {
+			for _, m := range conflictWith.FindAllStringSubmatch(f.Message, -1) {
+				out = append(out, byResource["Gateway "+m[1]]...)
+			}
+		}
+		return out
+	}
 	drop, used := map[int]bool{}, map[int]bool{}
 	for j, f := range in {
 		if !check.IsIstioCode(f.Code) {
@@ -98,7 +111,7 @@ func oneFinding(in []check.Finding) []check.Finding {
 		// else any: a Service's two unnamed ports are two WL004 and two
 		// IST0118.
 		best := -1
-		for _, i := range byResource[f.Resource] {
+		for _, i := range candidates(f) {
 			switch {
 			case !states(in[i].Code, f):
 			case in[i].File == f.File && in[i].Line == f.Line:
@@ -137,6 +150,9 @@ func oneFinding(in []check.Finding) []check.Finding {
 	return out
 }
 
+// conflictWith finds the Gateways an IST0145 message names.
+var conflictWith = regexp.MustCompile(`(?:gateways |, )([a-z0-9.-]+/[a-z0-9.-]+) \(`)
+
 // states reports whether Istio's finding f states what the meshops check code does.
 func states(code string, f check.Finding) bool {
 	for _, s := range sameAs[code] {
@@ -173,14 +189,54 @@ func superseded(in []check.Finding) []check.Finding {
 			schema[of(f)] = true
 		}
 	}
+	refused := map[string][]string{} // resource -> targets IS001/IS002 refuse it in
+	for _, f := range in {
+		if (f.Code == check.IstioSchema.Code || f.Code == check.IstioWebhook.Code) && f.Resource != "" {
+			refused[f.Resource] = append(refused[f.Resource], f.AllTargets()...)
+		}
+	}
 	out := in[:0]
 	for _, f := range in {
 		if f.Code == check.IstioWebhook.Code && schema[of(f)] {
 			continue
 		}
+		if followsFromRefusal(f, refused) {
+			continue
+		}
 		out = append(out, f)
 	}
 	return out
+}
+
+// refusedNames finds the objects an Istio message names: "VirtualService
+// blog/blog", "Gateway blog/blog-gw".
+var refusedNames = regexp.MustCompile(`\b(VirtualService|Gateway) ([a-z0-9.-]+/[a-z0-9.-]+)`)
+
+// followsFromRefusal reports whether Istio's finding f only restates, as a
+// consequence, that the API server or istiod's webhook refuses an object
+// (IS001, IS002) in the same targets: a Gateway whose port istiod refuses
+// has "no Service port" (IST0162), a VirtualService host istiod refuses is
+// "not found in the Gateway" (IST0132, as RT002 is not reported there), a
+// route without a destination references host "" (IST0101). The refusal
+// is the one finding.
+func followsFromRefusal(f check.Finding, refused map[string][]string) bool {
+	switch {
+	case f.Code == "IST0162", f.Code == "IST0132", f.Code == "IST0101" && strings.HasSuffix(f.Message, `not found: ""`):
+	default:
+		return false
+	}
+	names := []string{f.Resource}
+	for _, m := range refusedNames.FindAllStringSubmatch(f.Message, -1) {
+		names = append(names, m[1]+" "+strings.TrimRight(m[2], "."))
+	}
+	for _, n := range names {
+		for _, tg := range f.AllTargets() {
+			if contains(refused[n], tg) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // fileLine matches "path/to/file.yaml" or "path/to/file.yaml:12" at the
