@@ -189,10 +189,10 @@ func superseded(in []check.Finding) []check.Finding {
 			schema[of(f)] = true
 		}
 	}
-	refused := map[string][]string{} // resource -> targets IS001/IS002 refuse it in
+	var refused []check.Finding // IS001 and IS002
 	for _, f := range in {
 		if (f.Code == check.IstioSchema.Code || f.Code == check.IstioWebhook.Code) && f.Resource != "" {
-			refused[f.Resource] = append(refused[f.Resource], f.AllTargets()...)
+			refused = append(refused, f)
 		}
 	}
 	out := in[:0]
@@ -213,15 +213,23 @@ func superseded(in []check.Finding) []check.Finding {
 var refusedNames = regexp.MustCompile(`\b(VirtualService|Gateway) ([a-z0-9.-]+/[a-z0-9.-]+)`)
 
 // followsFromRefusal reports whether Istio's finding f only restates, as a
-// consequence, that the API server or istiod's webhook refuses an object
-// (IS001, IS002) in the same targets: a Gateway whose port istiod refuses
-// has "no Service port" (IST0162), a VirtualService host istiod refuses is
-// "not found in the Gateway" (IST0132, as RT002 is not reported there), a
-// route without a destination references host "" (IST0101). The refusal
-// is the one finding.
-func followsFromRefusal(f check.Finding, refused map[string][]string) bool {
+// consequence, what the API server or istiod's webhook refuses (IS001,
+// IS002) in the same targets: a Gateway port istiod refuses has "no Service
+// port" (IST0162); a host istiod refuses is "not found in the Gateway"
+// (IST0132, where RT002 is not reported either); a route the CRD schema
+// refuses (route: [null]) references host "" (IST0101). The refusal is the
+// one finding.
+func followsFromRefusal(f check.Finding, refused []check.Finding) bool {
+	var about func(r check.Finding) bool
 	switch {
-	case f.Code == "IST0162", f.Code == "IST0132", f.Code == "IST0101" && strings.HasSuffix(f.Message, `not found: ""`):
+	case f.Code == "IST0162":
+		about = func(r check.Finding) bool { return strings.Contains(r.Message, "port") }
+	case f.Code == "IST0132":
+		about = func(r check.Finding) bool {
+			return strings.Contains(r.Message, "host") || strings.Contains(r.Message, "domain")
+		}
+	case f.Code == "IST0101" && strings.HasSuffix(f.Message, `not found: ""`):
+		about = func(r check.Finding) bool { return r.Code == check.IstioSchema.Code }
 	default:
 		return false
 	}
@@ -229,9 +237,12 @@ func followsFromRefusal(f check.Finding, refused map[string][]string) bool {
 	for _, m := range refusedNames.FindAllStringSubmatch(f.Message, -1) {
 		names = append(names, m[1]+" "+strings.TrimRight(m[2], "."))
 	}
-	for _, n := range names {
+	for _, r := range refused {
+		if !contains(names, r.Resource) || !about(r) {
+			continue
+		}
 		for _, tg := range f.AllTargets() {
-			if contains(refused[n], tg) {
+			if contains(r.AllTargets(), tg) {
 				return true
 			}
 		}

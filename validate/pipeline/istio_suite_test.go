@@ -237,6 +237,18 @@ func istioCaseTree(t *testing.T, dir string, c istioCase) *render.Tree {
 	return tree
 }
 
+// superseded lists the expected messages the validator reports otherwise,
+// on purpose, with the reason: one finding per mistake.
+var supersededInSuite = map[string]string{
+	// testdata/virtualservice_destinationhosts.yaml: "route: [{}] # test
+	// destination null". The API server refuses the VirtualService (IS001:
+	// the CRD schema requires destination), so it never exists; Istio's
+	// DestinationHostAnalyzer, which reads files without the schema,
+	// reports host "" not found (IST0101). The refusal is the finding, at
+	// the line of the route: IS001 is right, and IST0101 restates it.
+	"virtualServiceDestinationHosts|IST0101 VirtualService default/reviews-bogushost": "IS001",
+}
+
 // carries reports whether finding f reports Istio's code: its own code, or a
 // meshops check that says the same and names Istio's code in its message.
 func carries(f check.Finding, code string) bool {
@@ -301,6 +313,22 @@ func TestIstioAnalyzerSuite(t *testing.T) {
 			sort.Strings(want)
 			missing, extra := diffMultiset(want, got)
 			reported += len(want) - len(missing)
+			kept := missing[:0]
+			for _, m := range missing {
+				code, ok := supersededInSuite[c.name+"|"+m]
+				if !ok {
+					kept = append(kept, m)
+					continue
+				}
+				found := false
+				for _, f := range res.Findings {
+					found = found || f.Code == code && code+" "+f.Resource == code+" "+strings.SplitN(m, " ", 2)[1]
+				}
+				if !found {
+					t.Errorf("%s: %s is superseded by %s, which is not reported", c.name, m, code)
+				}
+			}
+			missing = kept
 			if len(missing) > 0 || len(extra) > 0 {
 				t.Errorf("%s (%s): missing %q, extra %q", c.name, c.analyzer, missing, extra)
 				for _, e := range extra {

@@ -282,7 +282,7 @@ func RunTree(tree *render.Tree, opts Options) (*Result, error) {
 		findings = append(findings, c.RunRepo(repo, env)...)
 	}
 	findings = byDirectory(plan, findings)
-	result.Findings = oneFinding(superseded(merge(findings)))
+	result.Findings = superseded(oneFinding(merge(findings)))
 	check.Sort(result.Findings)
 	return result, nil
 }
