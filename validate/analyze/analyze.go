@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	yaml "go.yaml.in/yaml/v3"
 	"istio.io/istio/pkg/config/analysis"
@@ -67,6 +68,16 @@ type Analyzer struct {
 	// provided holds the objects the platform provides, as YAML documents.
 	provided []source
 	istioNS  string
+
+	mu   sync.Mutex
+	done map[*index.Index]*result // each target analyzed once (Prepare)
+}
+
+// result is one target's analysis, computed once.
+type result struct {
+	once sync.Once
+	msgs []Message
+	err  error
 }
 
 // source is one document given to the analyzers, and what it stands for.
@@ -101,7 +112,8 @@ func Analyzers() []analysis.Analyzer {
 // New returns an analyzer for targets installed on platform p.
 func New(p *mesh.Platform) *Analyzer {
 	mesh.SilenceIstioLog()
-	a := &Analyzer{platform: p, combined: analysis.Combine("meshops", Analyzers()...), istioNS: p.RootNamespace()}
+	a := &Analyzer{platform: p, combined: analysis.Combine("meshops", Analyzers()...), istioNS: p.RootNamespace(),
+		done: map[*index.Index]*result{}}
 	if a.istioNS == "" {
 		a.istioNS = "istio-system"
 	}
@@ -117,8 +129,30 @@ func MessageTypes() []*diag.MessageType {
 	return all
 }
 
-// Analyze runs the analyzers on one target.
+// Analyze returns the analyzers' messages on one target, running them the
+// first time it is asked about ix: the pipeline asks on the worker that
+// built the target (Prepare), in parallel with the others, and the check
+// reads the answer.
 func (a *Analyzer) Analyze(ix *index.Index) ([]Message, error) {
+	a.mu.Lock()
+	r := a.done[ix]
+	if r == nil {
+		r = &result{}
+		a.done[ix] = r
+	}
+	a.mu.Unlock()
+	r.once.Do(func() { r.msgs, r.err = a.analyze(ix) })
+	return r.msgs, r.err
+}
+
+// Prepare analyzes ix now, for Analyze to return later.
+func (a *Analyzer) Prepare(ix *index.Index) {
+	if a != nil {
+		_, _ = a.Analyze(ix)
+	}
+}
+
+func (a *Analyzer) analyze(ix *index.Index) ([]Message, error) {
 	sources := append([]source(nil), a.provided...)
 	rendered := map[string]bool{}
 	for _, o := range ix.Objects {

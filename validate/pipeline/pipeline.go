@@ -204,6 +204,7 @@ func RunTree(tree *render.Tree, opts Options) (*Result, error) {
 				}
 				indexes[i] = index.New(res)
 				_, _ = env.Mesh.Answer(indexes[i]) // ask istiod on this worker; the checks read the answer
+				env.Analyzer.Prepare(indexes[i])   // and Istio's analyzers
 				rendered <- indexes[i]
 			}
 		}()
