@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"flag"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -58,7 +59,8 @@ func TestExitCodes(t *testing.T) {
 		code int
 		out  string
 	}{
-		{[]string{".."}, 0, ": 0 errors, 0 warnings (Istio " + mesh.Version + ")"},
+		// The one info: Istio's IST0102 on the istio-ingress Namespace (README, "Istio's own analyzers").
+		{[]string{".."}, 0, ": 0 errors, 0 warnings, 1 info (Istio " + mesh.Version + ")"},
 		{[]string{"-o", "json", ".."}, 0, `"errors": 0`},
 		{[]string{"render/testdata/missing"}, 2, `error   RN002  overlays/dev, line 4: resources[0] "../../base": no such file or directory`},
 		{[]string{"render/testdata/empty"}, 2, "validate: nothing to validate in render/testdata/empty: no overlays/<env>/ with a kustomization file, and no Flux Kustomization or Argo CD Application"},
@@ -243,5 +245,47 @@ func TestOneBrokenTargetHidesNothing(t *testing.T) {
 		if strings.Contains(out.String(), "_shared") || errb.Len() > 0 {
 			t.Errorf("%s: overlays/_shared is no target; stderr %q", tt.format, errb.String())
 		}
+	}
+}
+
+// TestIstioLogStaysOutOfTheReport runs the validator's binary on the fork
+// fixture with a platform.yaml whose meshConfig sets a deprecated proxy
+// setting: Istio's mesh config reader logs a warning about it, which must
+// not reach stdout (the JSON report must parse), and the deprecation is a
+// finding at platform.yaml's line (issue 17).
+func TestIstioLogStaysOutOfTheReport(t *testing.T) {
+	bin := filepath.Join(t.TempDir(), "validate")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Skipf("needs the go command to build the validator: %v: %s", err, out)
+	}
+	repo := t.TempDir()
+	if err := os.CopyFS(repo, os.DirFS("testdata/fork")); err != nil {
+		t.Fatal(err)
+	}
+	platform := "meshConfig:\n  defaultConfig:\n    proxyMetadata:\n      ISTIO_META_DNS_AUTO_ALLOCATE: \"true\"\n"
+	if err := os.WriteFile(filepath.Join(repo, "platform.yaml"), []byte(platform), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, "-o", "json", repo)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	_ = cmd.Run()
+	var report struct {
+		Findings []struct {
+			Code, File, Message string
+			Line                int
+		} `json:"findings"`
+	}
+	if err := json.Unmarshal(stdout.Bytes(), &report); err != nil {
+		t.Fatalf("stdout is not the JSON report: %v\n%s\nstderr: %s", err, stdout.String(), stderr.String())
+	}
+	found := false
+	for _, f := range report.Findings {
+		if f.File == "platform.yaml" && f.Line == 4 && strings.Contains(f.Message, "ISTIO_META_DNS_AUTO_ALLOCATE' is deprecated") {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("no finding for the deprecated setting at platform.yaml:4 in %+v", report.Findings)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 
+	"meshops.dev/meshops/validate/analyze"
 	"meshops.dev/meshops/validate/crdschema"
 	"meshops.dev/meshops/validate/index"
 	"meshops.dev/meshops/validate/istio"
@@ -23,6 +24,9 @@ import (
 type Severity string
 
 const (
+	// Info is a finding that informs (Istio's Info level): it never fails
+	// the run.
+	Info    Severity = "info"
 	Warning Severity = "warning"
 	Error   Severity = "error"
 )
@@ -48,6 +52,10 @@ type Finding struct {
 	// Resource names the object ("WasmPlugin blog/blog-headers"), if any.
 	Resource string `json:"resource,omitempty"`
 	Message  string `json:"message"`
+	// Analyzer is the Istio analyzer that reported an IST finding
+	// ("virtualservice.GatewayAnalyzer"), or the one a meshops finding
+	// stands for; not printed.
+	Analyzer string `json:"-"`
 
 	object *index.Object
 }
@@ -85,6 +93,10 @@ type Check struct {
 	// repository. A check sets one of them.
 	Target func(ix *index.Index, env *Env) []Finding
 	Repo   func(repo *Repo, env *Env) []Finding
+	// Catalogue, when set, lists the codes the check reports under a
+	// catalogue that is not messages.yaml (Istio's, for IstioAnalyzers):
+	// its findings carry those codes, not the check's Code.
+	Catalogue func() []Message
 }
 
 // Env is the configuration the checks share.
@@ -110,6 +122,8 @@ type Env struct {
 	// without one lands on Mesh's platform (platform.yaml, or Istio's default
 	// profile), and PLT001 and PLT003, which need a release, do not run.
 	Platforms map[string]*DerivedPlatform
+	// Analyzer runs Istio's analyzers (validate/analyze); nil skips them.
+	Analyzer *analyze.Analyzer
 }
 
 // Repo is every rendered target of the repository.

@@ -32,6 +32,7 @@ import (
 	"istio.io/istio/pilot/pkg/xds/endpoints"
 	"istio.io/istio/pilot/test/xds"
 	"istio.io/istio/pkg/config"
+	"istio.io/istio/pkg/config/constants"
 	"istio.io/istio/pkg/config/schema/collections"
 	"istio.io/istio/pkg/config/schema/resource"
 	kubelib "istio.io/istio/pkg/kube"
@@ -168,6 +169,10 @@ type Route struct {
 	From string `json:"routeFrom,omitempty"`
 }
 
+// ClusterDomain is the clusters' DNS domain, istiod's default domain suffix
+// (constants.DefaultClusterLocalDomain); platform.yaml does not change it.
+const ClusterDomain = constants.DefaultClusterLocalDomain
+
 // Analyzer runs pilot on targets. It is safe for concurrent use.
 type Analyzer struct {
 	Platform *Platform
@@ -175,9 +180,12 @@ type Analyzer struct {
 
 var quiet sync.Once
 
-// silence turns Istio's logging off: pilot logs to stdout at info level, and
-// the validator's output must be only its report.
-func silence() {
+// SilenceIstioLog turns Istio's logging off for the whole process: pilot
+// logs to stdout at info level, and Istio's mesh config reader warns there
+// (pkg/config/mesh: "warnings occurred during mesh validation"); the
+// validator's output must be only its report. What Istio would log that
+// matters is a finding instead (IST0001 for a deprecated meshConfig setting).
+func SilenceIstioLog() {
 	quiet.Do(func() {
 		o := log.DefaultOptions()
 		o.OutputPaths = []string{os.DevNull}
@@ -212,7 +220,7 @@ func Relevant(ix *index.Index) bool {
 
 // Analyze asks istiod about one target.
 func (a *Analyzer) Analyze(ix *index.Index) (ans *Answer, err error) {
-	silence()
+	SilenceIstioLog()
 	in := a.inputs(ix)
 	err = test.Wrap(func(t test.Failer) {
 		defer func() {
@@ -433,7 +441,12 @@ func (a *Analyzer) inputs(ix *index.Index) *inputs {
 // istioConfig converts an Istio object as crd.ParseInputs (the reader behind
 // FakeOptions.ConfigString) does each document of its YAML stream: decode
 // into crd.IstioKind, find the kind among Istio's and the Gateway API's
-// collections, ConvertObject, ValidateConfig. It starts from the object's
+// collections, ConvertObject, ValidateConfig. ConvertObject takes the
+// cluster's domain, which istiod's Kubernetes config client passes
+// (crdclient: options.DomainSuffix, cluster.local by default): with ""
+// a short host ("reviews") would become "reviews.default" instead of
+// "reviews.default.svc.cluster.local", and miss its Service, its
+// DestinationRule and its subsets. It starts from the object's
 // JSON, not YAML: the same decoder (sigs.k8s.io/yaml turns YAML into this
 // JSON), at a fraction of the cost.
 func istioConfig(o *index.Object) (*config.Config, bool) {
@@ -450,7 +463,7 @@ func istioConfig(o *index.Object) (*config.Config, bool) {
 	if !ok {
 		return nil, false
 	}
-	c, err := crd.ConvertObject(s, &kind, "")
+	c, err := crd.ConvertObject(s, &kind, ClusterDomain)
 	if err != nil {
 		return nil, false
 	}

@@ -2,15 +2,18 @@ package mesh
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"regexp"
 	"sort"
 	"strconv"
 	"strings"
 
+	"github.com/hashicorp/go-multierror"
 	yaml "go.yaml.in/yaml/v3"
 	meshconfig "istio.io/api/mesh/v1alpha1"
 	"istio.io/istio/pkg/config/mesh"
+	"istio.io/istio/pkg/config/validation/agent"
 	"istio.io/istio/pkg/util/protomarshal"
 	"k8s.io/apimachinery/pkg/util/validation"
 
@@ -52,6 +55,10 @@ type Platform struct {
 	// release than the one whose istiod code the validator runs: a finding
 	// (HLM005), not a stop, and the run goes on with Version.
 	VersionConflict *PlatformError
+	// Warnings are what Istio's mesh config validation
+	// (agent.ValidateMeshConfig) warns about the meshConfig: istiod logs
+	// them and goes on; the validator reports them.
+	Warnings []PlatformWarning
 }
 
 // platformLines are the lines of platform.yaml's explicit settings.
@@ -59,6 +66,13 @@ type platformLines struct {
 	revisions int
 	gateways  []int          // one per ingressGateways entry; nil when the file lists none
 	mesh      map[string]int // meshConfig's top-level keys
+}
+
+// PlatformWarning is one warning about platform.yaml, at the line of the
+// setting it names (else of meshConfig).
+type PlatformWarning struct {
+	Line int
+	Msg  string
 }
 
 // IngressGateway is one ingress gateway deployment and its Service.
@@ -218,6 +232,7 @@ func ParsePlatform(file string, data []byte) (*Platform, error) {
 		if err := protomarshal.ApplyYAMLStrict(string(out), &meshconfig.MeshConfig{}); err != nil {
 			return nil, fail(raw.MeshConfig.Line, "meshConfig: %s", oneLine(err.Error()))
 		}
+		SilenceIstioLog() // ApplyMeshConfigDefaults logs its warnings to stdout
 		m, err := mesh.ApplyMeshConfigDefaults(string(out))
 		if err != nil {
 			return nil, fail(raw.MeshConfig.Line, "meshConfig: %s", oneLine(err.Error()))
@@ -228,8 +243,54 @@ func ParsePlatform(file string, data []byte) (*Platform, error) {
 			key := raw.MeshConfig.Content[i].Value
 			p.lines.mesh[key] = lineOf("meshConfig", key)
 		}
+		// The warnings ApplyMeshConfigDefaults logs: its own call of
+		// agent.ValidateMeshConfig, repeated to keep them.
+		if warn, _ := agent.ValidateMeshConfig(m); warn != nil {
+			for _, w := range splitWarnings(warn) {
+				line := raw.MeshConfig.Line
+				if k := quotedKey.FindStringSubmatch(w); k != nil {
+					if l := keyLine(&raw.MeshConfig, k[1]); l > 0 {
+						line = l
+					}
+				}
+				p.Warnings = append(p.Warnings, PlatformWarning{Line: line, Msg: w})
+			}
+		}
 	}
 	return p, nil
+}
+
+// quotedKey is a setting a warning names in quotes ('ISTIO_META_DNS_AUTO_ALLOCATE').
+var quotedKey = regexp.MustCompile(`'([A-Za-z0-9_.-]+)'`)
+
+// splitWarnings lists the problems of a (multi)error, one line each.
+func splitWarnings(err error) []string {
+	var me *multierror.Error
+	if errors.As(err, &me) {
+		var out []string
+		for _, e := range me.WrappedErrors() {
+			out = append(out, oneLine(e.Error()))
+		}
+		return out
+	}
+	return []string{oneLine(err.Error())}
+}
+
+// keyLine returns the line of the first mapping key named key under n, or 0.
+func keyLine(n *yaml.Node, key string) int {
+	if n.Kind == yaml.MappingNode {
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if n.Content[i].Value == key {
+				return n.Content[i].Line
+			}
+		}
+	}
+	for _, c := range n.Content {
+		if l := keyLine(c, key); l > 0 {
+			return l
+		}
+	}
+	return 0
 }
 
 // yamlLine is the first error of a yaml.v3 TypeError: "line 3: field x not found in type ...".

@@ -3,6 +3,7 @@ package pipeline
 import (
 	"testing"
 
+	"meshops.dev/meshops/validate/check"
 	"meshops.dev/meshops/validate/render"
 )
 
@@ -23,4 +24,16 @@ func BenchmarkShippedRepository(b *testing.B) {
 			}
 		})
 	}
+	// The same without Istio's analyzers (check.All() only): what they add.
+	b.Run("mesh=synced,analyzers=off", func(b *testing.B) {
+		for b.Loop() {
+			tree, err := render.LoadDir(repoRoot)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if _, err := RunTree(tree, Options{Mesh: MeshSynced, Checks: check.All()}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }

@@ -36,6 +36,7 @@ func merge(in []check.Finding) []check.Finding {
 				out[i].Targets = append(out[i].Targets, tg)
 			}
 		}
+		out[i].Analyzer = joinAnalyzers(out[i].Analyzer, f.Analyzer)
 	}
 	for i := range out {
 		sort.Strings(out[i].Targets)
@@ -44,6 +45,122 @@ func merge(in []check.Finding) []check.Finding {
 		}
 	}
 	return out
+}
+
+// joinAnalyzers lists the Istio analyzers that reported one finding
+// ("a,b"): several say the same thing (a Gateway whose selector selects no
+// pod, say).
+func joinAnalyzers(a, b string) string {
+	switch {
+	case b == "" || contains(strings.Split(a, ","), b):
+		return a
+	case a == "":
+		return b
+	}
+	return a + "," + b
+}
+
+// sameAs lists, per meshops check, the Istio messages that state the same
+// mistake about the same object: Istio's code and the start of its text.
+// The meshops finding is kept (it names the field's file and line, a patch
+// too), and its message names Istio's code.
+var sameAs = map[string][][2]string{
+	"RT001": {{"IST0101", "Referenced gateway not found"}, {"IST0132", ""}},
+	"RT002": {{"IST0132", ""}},
+	"RT003": {{"IST0101", "Referenced host not found"}, {"IST0101", "Referenced mirror host not found"}},
+	"RT004": {{"IST0101", "Referenced host:port not found"}},
+	"RT005": {{"IST0109", ""}},
+	"RT006": {{"IST0145", ""}},
+	"WP010": {{"IST0135", `Annotation "sidecar.istio.io/inject"`}},
+	"RT008": {{"IST0101", "Referenced host+subset in destinationrule not found"}, {"IST0101", "Referenced mirror+subset in destinationrule not found"}},
+	"RT010": {{"IST0101", "Referenced selector not found"}},
+	"IS003": {{"IST0107", ""}, {"IST0108", ""}},
+	"WL004": {{"IST0118", ""}},
+}
+
+// oneFinding keeps one finding per mistake where a meshops check and one of
+// Istio's analyzers report the same thing about the same object (sameAs):
+// the meshops finding, for all the targets either reports, its message
+// ending with "(istioctl analyze: IST0101)" so that a search for either
+// code finds it.
+func oneFinding(in []check.Finding) []check.Finding {
+	byResource := map[string][]int{}
+	for i, f := range in {
+		if _, ok := sameAs[f.Code]; ok && f.Resource != "" {
+			byResource[f.Resource] = append(byResource[f.Resource], i)
+		}
+	}
+	// Istio reports two conflicting Gateways (IST0145) on the one it
+	// names the conflict from; RT006 on the other: "Conflict with gateways
+	// blog/blog-2" names it.
+	candidates := func(f check.Finding) []int {
+		out := byResource[f.Resource]
+		if f.Code == "IST0145" {
+			for _, m := range conflictWith.FindAllStringSubmatch(f.Message, -1) {
+				out = append(out, byResource["Gateway "+m[1]]...)
+			}
+		}
+		return out
+	}
+	drop, used := map[int]bool{}, map[int]bool{}
+	for j, f := range in {
+		if !check.IsIstioCode(f.Code) {
+			continue
+		}
+		// The meshops finding at the same line, else one not yet matched,
+		// else any: a Service's two unnamed ports are two WL004 and two
+		// IST0118.
+		best := -1
+		for _, i := range candidates(f) {
+			switch {
+			case !states(in[i].Code, f):
+			case in[i].File == f.File && in[i].Line == f.Line:
+				best = i
+			case best < 0 || used[best] && !used[i]:
+				if best < 0 || !(in[best].File == f.File && in[best].Line == f.Line) {
+					best = i
+				}
+			}
+		}
+		if best >= 0 {
+			used[best] = true
+			m := &in[best]
+			drop[j] = true
+			if !strings.Contains(m.Message, "istioctl analyze: "+f.Code) {
+				m.Message += " (istioctl analyze: " + f.Code + ")"
+			}
+			for _, tg := range f.AllTargets() {
+				if !contains(m.Targets, tg) {
+					m.Targets = append(m.Targets, tg)
+				}
+			}
+			sort.Strings(m.Targets)
+			if len(m.Targets) > 0 {
+				m.Target = m.Targets[0]
+			}
+			m.Analyzer = joinAnalyzers(m.Analyzer, f.Analyzer)
+		}
+	}
+	out := in[:0]
+	for i, f := range in {
+		if !drop[i] {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// conflictWith finds the Gateways an IST0145 message names.
+var conflictWith = regexp.MustCompile(`(?:gateways |, )([a-z0-9.-]+/[a-z0-9.-]+) \(`)
+
+// states reports whether Istio's finding f states what the meshops check code does.
+func states(code string, f check.Finding) bool {
+	for _, s := range sameAs[code] {
+		if f.Code == s[0] && strings.HasPrefix(f.Message, s[1]) {
+			return true
+		}
+	}
+	return false
 }
 
 func contains(list []string, s string) bool {
@@ -80,6 +197,12 @@ func superseded(in []check.Finding) []check.Finding {
 			releaseUnselected[strings.Join(f.AllTargets(), ",")] = true
 		}
 	}
+	var refused []check.Finding // IS001 and IS002
+	for _, f := range in {
+		if (f.Code == check.IstioSchema.Code || f.Code == check.IstioWebhook.Code) && f.Resource != "" {
+			refused = append(refused, f)
+		}
+	}
 	out := in[:0]
 	for _, f := range in {
 		if f.Code == check.IstioWebhook.Code && schema[of(f)] {
@@ -88,9 +211,54 @@ func superseded(in []check.Finding) []check.Finding {
 		if f.Code == check.GatewaySelector.Code && releaseUnselected[strings.Join(f.AllTargets(), ",")] {
 			continue
 		}
+		if followsFromRefusal(f, refused) {
+			continue
+		}
 		out = append(out, f)
 	}
 	return out
+}
+
+// refusedNames finds the objects an Istio message names: "VirtualService
+// blog/blog", "Gateway blog/blog-gw".
+var refusedNames = regexp.MustCompile(`\b(VirtualService|Gateway) ([a-z0-9.-]+/[a-z0-9.-]+)`)
+
+// followsFromRefusal reports whether Istio's finding f only restates, as a
+// consequence, what the API server or istiod's webhook refuses (IS001,
+// IS002) in the same targets: a Gateway port istiod refuses has "no Service
+// port" (IST0162); a host istiod refuses is "not found in the Gateway"
+// (IST0132, where RT002 is not reported either); a route the CRD schema
+// refuses (route: [null]) references host "" (IST0101). The refusal is the
+// one finding.
+func followsFromRefusal(f check.Finding, refused []check.Finding) bool {
+	var about func(r check.Finding) bool
+	switch {
+	case f.Code == "IST0162":
+		about = func(r check.Finding) bool { return strings.Contains(r.Message, "port") }
+	case f.Code == "IST0132":
+		about = func(r check.Finding) bool {
+			return strings.Contains(r.Message, "host") || strings.Contains(r.Message, "domain")
+		}
+	case f.Code == "IST0101" && strings.HasSuffix(f.Message, `not found: ""`):
+		about = func(r check.Finding) bool { return r.Code == check.IstioSchema.Code }
+	default:
+		return false
+	}
+	names := []string{f.Resource}
+	for _, m := range refusedNames.FindAllStringSubmatch(f.Message, -1) {
+		names = append(names, m[1]+" "+strings.TrimRight(m[2], "."))
+	}
+	for _, r := range refused {
+		if !contains(names, r.Resource) || !about(r) {
+			continue
+		}
+		for _, tg := range f.AllTargets() {
+			if contains(r.AllTargets(), tg) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // fileLine matches "path/to/file.yaml" or "path/to/file.yaml:12" at the

@@ -67,6 +67,10 @@ func TestMeshAnswers(t *testing.T) {
 		{"clean-pod-label", nil, ""},
 		{"clean-two-virtualservices", nil, ""},
 		{"clean-root-plugin", nil, ""},
+		// A short host resolves in the namespace of the object that names it,
+		// under the cluster's domain (cluster.local): the route's subset and
+		// the DestinationRule's are one (issue 17: RT008 failed this).
+		{"clean-short-host-subset", nil, ""},
 		{"platform-gateway", nil, ""},
 		{"annotation-injection", []string{"WP010 base/deployment.yaml (Deployment shop/web)"},
 			`make sidecar.istio.io/inject: "true" a label of the pod template`},

@@ -11,6 +11,7 @@ import (
 	"sort"
 	"sync"
 
+	"meshops.dev/meshops/validate/analyze"
 	"meshops.dev/meshops/validate/check"
 	"meshops.dev/meshops/validate/gatewayapi"
 	"meshops.dev/meshops/validate/gitops"
@@ -30,7 +31,8 @@ type Options struct {
 	// Mesh is which targets istiod's code (validate/mesh) is asked about:
 	// MeshSynced (the default, ""), MeshAll or MeshOff.
 	Mesh string
-	// Checks to run; nil means check.All().
+	// Checks to run; nil means check.AllWithIstio(): meshops' checks and
+	// Istio's analyzers.
 	Checks []*check.Check
 	// Charts finds the charts of Helm releases that are neither Istio's
 	// (embedded) nor in this repository; nil holds none (each such release
@@ -150,7 +152,7 @@ func RunTree(tree *render.Tree, opts Options) (*Result, error) {
 	targets := plan.targets
 	checks := opts.Checks
 	if checks == nil {
-		checks = check.All()
+		checks = check.AllWithIstio()
 	}
 	platform, err := mesh.LoadPlatform(tree)
 	if err != nil {
@@ -160,7 +162,7 @@ func RunTree(tree *render.Tree, opts Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	env := &check.Env{RootNamespace: opts.RootNamespace, Tree: tree}
+	env := &check.Env{RootNamespace: opts.RootNamespace, Tree: tree, Analyzer: analyze.New(platform)}
 	if env.RootNamespace == "" {
 		env.RootNamespace = platform.RootNamespace()
 	}
@@ -174,7 +176,7 @@ func RunTree(tree *render.Tree, opts Options) (*Result, error) {
 	}
 	repo := &check.Repo{Tree: tree, Failed: map[string]error{}, Entries: entries}
 
-	var remote []check.Finding
+	remote := check.PlatformWarnings(platform)
 	prepared := make([]bool, len(targets))
 	workers := runtime.GOMAXPROCS(0)
 	for i, tg := range targets {
@@ -334,6 +336,7 @@ func RunTree(tree *render.Tree, opts Options) (*Result, error) {
 			defer answered.Done()
 			for i := range next {
 				_, _ = env.Mesh.Answer(indexes[i]) // the checks read the answer
+				env.Analyzer.Prepare(indexes[i])   // and Istio's analyzers
 				rendered <- indexes[i]
 			}
 		}()
@@ -348,6 +351,7 @@ func RunTree(tree *render.Tree, opts Options) (*Result, error) {
 	for i := range targets {
 		if indexes[i] != nil && shared[i] {
 			_, _ = env.Mesh.Answer(indexes[i])
+			env.Analyzer.Prepare(indexes[i])
 			rendered <- indexes[i]
 		}
 	}
@@ -434,7 +438,7 @@ func RunTree(tree *render.Tree, opts Options) (*Result, error) {
 	}
 	findings = byDirectory(plan, findings)
 	findings = append(findings, unexplained(tree, result, findings)...)
-	result.Findings = superseded(merge(findings))
+	result.Findings = superseded(oneFinding(merge(findings)))
 	result.NotChecked = check.NotChecked(repo, env)
 	result.Off = switches.Off
 	kept := result.Findings[:0]

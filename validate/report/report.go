@@ -91,15 +91,20 @@ func offLines(r Run) []string {
 	return out
 }
 
-func counts(findings []check.Finding) (errors, warnings int) {
+// counts counts findings by severity; info findings (Istio's Info level)
+// are neither errors nor warnings.
+func counts(findings []check.Finding) (errors, warnings, infos int) {
 	for _, f := range findings {
-		if f.Severity == check.Error {
+		switch f.Severity {
+		case check.Error:
 			errors++
-		} else {
+		case check.Info:
+			infos++
+		default:
 			warnings++
 		}
 	}
-	return errors, warnings
+	return errors, warnings, infos
 }
 
 // plural is "1 error", "2 errors".
@@ -112,12 +117,16 @@ func plural(n int, noun string) string {
 
 // summary is the last line: what rendered, and how many findings.
 func summary(findings []check.Finding, targets []string) string {
-	e, w := counts(findings)
+	e, w, i := counts(findings)
 	s := plural(len(targets), "target") + " rendered"
 	if len(targets) > 0 {
 		s += " (" + strings.Join(targets, ", ") + ")"
 	}
-	return s + ": " + plural(e, "error") + ", " + plural(w, "warning") + " (Istio " + mesh.Version + ")"
+	s += ": " + plural(e, "error") + ", " + plural(w, "warning")
+	if i > 0 {
+		s += ", " + plural(i, "info")
+	}
+	return s + " (Istio " + mesh.Version + ")"
 }
 
 // targetsOf names the targets a finding is reported for.
@@ -174,13 +183,15 @@ type JSONSummary struct {
 	Rendered []string `json:"rendered"`
 	Errors   int      `json:"errors"`
 	Warnings int      `json:"warnings"`
+	// Infos counts Istio's Info-level messages, which fail nothing.
+	Infos int `json:"infos"`
 	// Silenced counts the findings validate.yaml turned off.
 	Silenced int `json:"silenced"`
 }
 
 func writeJSON(w io.Writer, r Run) error {
 	findings, targets := r.Findings, r.Targets
-	e, warn := counts(findings)
+	e, warn, infos := counts(findings)
 	if findings == nil {
 		findings = []check.Finding{}
 	}
@@ -198,7 +209,7 @@ func writeJSON(w io.Writer, r Run) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(JSON{Findings: findings, NotChecked: notChecked, ChecksOff: off,
-		Summary: JSONSummary{Targets: len(targets), Rendered: targets, Errors: e, Warnings: warn, Silenced: r.Silenced}, Istio: mesh.Version})
+		Summary: JSONSummary{Targets: len(targets), Rendered: targets, Errors: e, Warnings: warn, Infos: infos, Silenced: r.Silenced}, Istio: mesh.Version})
 }
 
 // GitHub workflow commands: data escapes %, CR and LF; properties also : and ,.
@@ -212,8 +223,11 @@ func writeGitHub(w io.Writer, r Run) error {
 	var b strings.Builder
 	for _, f := range findings {
 		level := "error"
-		if f.Severity == check.Warning {
+		switch f.Severity {
+		case check.Warning:
 			level = "warning"
+		case check.Info:
+			level = "notice" // GitHub's workflow command for information
 		}
 		msg := "[" + targetsOf(f) + "] "
 		if f.Resource != "" {
@@ -314,12 +328,16 @@ type (
 	}
 )
 
-// sarifLevel maps a severity to SARIF's level ("error", "warning").
+// sarifLevel maps a severity to SARIF's level ("error", "warning", and
+// "note" for Istio's Info messages).
 func sarifLevel(s check.Severity) string {
-	if s == check.Warning {
+	switch s {
+	case check.Error:
+		return "error"
+	case check.Warning:
 		return "warning"
 	}
-	return "error"
+	return "note"
 }
 
 // fileURI writes a repository-relative path as the relative URI reference
@@ -373,9 +391,9 @@ func lineCount(path string) int {
 func writeSARIF(w io.Writer, rn Run) error {
 	findings, checks, tool := rn.Findings, rn.Checks, rn.Tool
 	rules := make([]sarifRule, 0, len(checks))
-	for _, c := range checks {
+	for _, c := range entries(checks) {
 		r := sarifRule{ID: c.Code, Name: c.Name, ShortDescription: sarifMessage{c.Summary}, FullDescription: sarifMessage{c.Rationale},
-			Help: sarifMessage{c.Summary + ". Why: " + c.Rationale}, DefaultConfiguration: sarifConfiguration{sarifLevel(c.Severity)}}
+			Help: sarifMessage{c.Summary + ". Why: " + c.Rationale}, DefaultConfiguration: sarifConfiguration{sarifLevel(c.Level)}}
 		if strings.HasPrefix(tool.InformationURI, "https://") || strings.HasPrefix(tool.InformationURI, "http://") {
 			r.HelpURI = tool.InformationURI
 		}
@@ -424,6 +442,22 @@ func writeSARIF(w io.Writer, rn Run) error {
 // schema for version 2.1.0.
 const SARIFSchema = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 
+// entries lists what checks report, one entry per code: a check's own
+// entry, or each code of its catalogue (Istio's messages, for
+// check.IstioAnalyzers).
+func entries(checks []*check.Check) []check.Message {
+	var out []check.Message
+	for _, c := range checks {
+		if c.Catalogue != nil {
+			out = append(out, c.Catalogue()...)
+			continue
+		}
+		out = append(out, check.Message{Code: c.Code, Name: c.Name, Level: c.Severity, Summary: c.Summary, Rationale: c.Rationale})
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Code < out[j].Code })
+	return out
+}
+
 // CheckFormats lists the formats of --list-checks.
 var CheckFormats = []string{"text", "markdown", "json"}
 
@@ -442,8 +476,8 @@ func WriteChecks(w io.Writer, format string, checks []*check.Check) error {
 			Rationale string `json:"rationale"`
 		}
 		list := make([]entry, 0, len(checks))
-		for _, c := range checks {
-			list = append(list, entry{c.Code, c.Name, string(c.Severity), c.Summary, c.Rationale})
+		for _, m := range entries(checks) {
+			list = append(list, entry{m.Code, m.Name, string(m.Level), m.Summary, m.Rationale})
 		}
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
@@ -452,15 +486,26 @@ func WriteChecks(w io.Writer, format string, checks []*check.Check) error {
 		return fmt.Errorf("unknown --list-checks format %q (want one of %s)", format, strings.Join(CheckFormats, ", "))
 	}
 	if format == "markdown" {
+		// Istio's catalogue is one row: its codes are Istio's, listed one by
+		// one in the text and JSON forms and in SARIF's rules.
 		b.WriteString("| Code | Severity | What it catches | Why |\n|---|---|---|---|\n")
 		for _, c := range checks {
-			fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", c.Code, c.Severity, c.Summary, strings.ReplaceAll(c.Rationale, "|", "\\|"))
+			code, severity := c.Code, string(c.Severity)
+			if c.Catalogue != nil {
+				list := c.Catalogue()
+				if len(list) == 0 {
+					continue
+				}
+				code = list[0].Code + "…" + list[len(list)-1].Code
+				severity = "Istio's level (error, warning, info)"
+			}
+			fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", code, severity, c.Summary, strings.ReplaceAll(c.Rationale, "|", "\\|"))
 		}
 		_, err := io.WriteString(w, b.String())
 		return err
 	}
-	for _, c := range checks {
-		fmt.Fprintf(&b, "%s  %s  %s\n    %s\n    Why: %s\n\n", c.Code, c.Severity, c.Name, c.Summary, c.Rationale)
+	for _, m := range entries(checks) {
+		fmt.Fprintf(&b, "%s  %s  %s\n    %s\n    Why: %s\n\n", m.Code, m.Level, m.Name, m.Summary, m.Rationale)
 	}
 	fmt.Fprintf(&b, "Silence a check on one resource with the annotation\n    %s: CODE[,CODE]\n", check.IgnoreAnnotation)
 	_, err := io.WriteString(w, b.String())
