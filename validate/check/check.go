@@ -124,6 +124,9 @@ type Env struct {
 	Platforms map[string]*DerivedPlatform
 	// Analyzer runs Istio's analyzers (validate/analyze); nil skips them.
 	Analyzer *analyze.Analyzer
+	// Analyzers, when set, gives the analyzer of the platform a target
+	// lands on (Platforms); nil, or a nil result, is Analyzer.
+	Analyzers func(ix *index.Index) *analyze.Analyzer
 }
 
 // Repo is every rendered target of the repository.
@@ -347,4 +350,14 @@ func (c *Check) findingImage(ix *index.Index, o *index.Object, file, image, form
 		f.Line = ix.ImageLine(file, image)
 	}
 	return f
+}
+
+// AnalyzerFor is Istio's analyzer for the platform ix lands on.
+func (env *Env) AnalyzerFor(ix *index.Index) *analyze.Analyzer {
+	if env.Analyzers != nil {
+		if a := env.Analyzers(ix); a != nil {
+			return a
+		}
+	}
+	return env.Analyzer
 }

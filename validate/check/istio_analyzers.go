@@ -96,10 +96,11 @@ func severityOf(level string) Severity {
 }
 
 func istioAnalysis(ix *index.Index, env *Env) []Finding {
-	if env.Analyzer == nil {
+	a := env.AnalyzerFor(ix)
+	if a == nil {
 		return nil
 	}
-	msgs, err := env.Analyzer.Analyze(ix)
+	msgs, err := a.Analyze(ix)
 	if err != nil {
 		panic(err) // becomes VAL001, naming the check
 	}

@@ -318,6 +318,13 @@ func RunTree(tree *render.Tree, opts Options) (*Result, error) {
 			env.Platforms[tg.ID()] = d
 		}
 	}
+	analyzers := map[*check.DerivedPlatform]*analyze.Analyzer{}
+	for _, d := range derived {
+		if _, ok := analyzers[d]; !ok && env.Analyzer != nil {
+			analyzers[d] = analyze.New(d.Platform)
+		}
+	}
+	env.Analyzers = func(ix *index.Index) *analyze.Analyzer { return analyzers[env.Platforms[ix.Target.ID()]] }
 	if env.Mesh != nil {
 		env.Mesh.PlatformOf = func(ix *index.Index) *mesh.Platform {
 			if d := env.Platforms[ix.Target.ID()]; d != nil {
@@ -335,8 +342,8 @@ func RunTree(tree *render.Tree, opts Options) (*Result, error) {
 		go func() {
 			defer answered.Done()
 			for i := range next {
-				_, _ = env.Mesh.Answer(indexes[i]) // the checks read the answer
-				env.Analyzer.Prepare(indexes[i])   // and Istio's analyzers
+				_, _ = env.Mesh.Answer(indexes[i])              // the checks read the answer
+				env.AnalyzerFor(indexes[i]).Prepare(indexes[i]) // and Istio's analyzers
 				rendered <- indexes[i]
 			}
 		}()
@@ -351,7 +358,7 @@ func RunTree(tree *render.Tree, opts Options) (*Result, error) {
 	for i := range targets {
 		if indexes[i] != nil && shared[i] {
 			_, _ = env.Mesh.Answer(indexes[i])
-			env.Analyzer.Prepare(indexes[i])
+			env.AnalyzerFor(indexes[i]).Prepare(indexes[i])
 			rendered <- indexes[i]
 		}
 	}
