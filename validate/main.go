@@ -14,11 +14,14 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 
+	"meshops.dev/meshops/validate/charts"
 	"meshops.dev/meshops/validate/check"
 	"meshops.dev/meshops/validate/mesh"
 	"meshops.dev/meshops/validate/pipeline"
+	"meshops.dev/meshops/validate/render/helm"
 	"meshops.dev/meshops/validate/report"
 )
 
@@ -81,7 +84,19 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "validate:", err)
 		return 2
 	}
-	res, err := pipeline.Run(root, pipeline.Options{RootNamespace: *rootNS, Checks: checks, Mesh: *meshScope})
+	// The chart cache make charts fills (validate/charts), trusted only
+	// with charts.lock's digests; without a cache directory every chart
+	// that is neither Istio's nor the repository's is HLM001, not checked.
+	var chartSource helm.ChartSource = helm.NoCharts{}
+	if dir, err := charts.DefaultDir(); err == nil {
+		cache, err := charts.Open(dir, filepath.Join(root, charts.LockFile))
+		if err != nil {
+			fmt.Fprintln(stderr, "validate:", oneLine(err.Error()))
+			return 2
+		}
+		chartSource = cache
+	}
+	res, err := pipeline.Run(root, pipeline.Options{RootNamespace: *rootNS, Checks: checks, Mesh: *meshScope, Charts: chartSource})
 	if err != nil {
 		fmt.Fprintln(stderr, "validate:", oneLine(err.Error()))
 		return 2

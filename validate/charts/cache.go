@@ -9,12 +9,16 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"meshops.dev/meshops/validate/render/helm"
 )
 
 // ErrNotCached is the error Path wraps when a chart version is not in the
 // cache (or not in the lock file): the validator reports the release as not
 // checked and asks for make charts.
-var ErrNotCached = errors.New("chart is not cached; run make charts")
+// It is the Helm engine's own sentinel (validate/render/helm), which turns
+// it into HLM001.
+var ErrNotCached = helm.ErrNotCached
 
 // CacheEnv overrides the cache directory.
 const CacheEnv = "MESHOPS_CHART_CACHE"
