@@ -59,8 +59,7 @@ func TestExitCodes(t *testing.T) {
 		code int
 		out  string
 	}{
-		// The one info: Istio's IST0102 on the istio-ingress Namespace (README, "Istio's own analyzers").
-		{[]string{".."}, 0, ": 0 errors, 0 warnings, 1 info (Istio " + mesh.Version + ")"},
+		{[]string{".."}, 0, ": 0 errors, 0 warnings (Istio " + mesh.Version + ")"},
 		{[]string{"-o", "json", ".."}, 0, `"errors": 0`},
 		{[]string{"render/testdata/missing"}, 2, `error   RN002  overlays/dev, line 4: resources[0] "../../base": no such file or directory`},
 		{[]string{"render/testdata/empty"}, 2, "validate: nothing to validate in render/testdata/empty: no overlays/<env>/ with a kustomization file, and no Flux Kustomization or Argo CD Application"},

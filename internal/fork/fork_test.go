@@ -155,8 +155,9 @@ func TestForkTheRepository(t *testing.T) {
 	pluginURL := regexp.MustCompile(`(?m)^\s+url: (oci://\S+)$`)
 	var sawHost, sawRepo, sawPlugin bool
 	// An Argo CD source with a chart (Istio's) is a Helm repository, not the
-	// fork: rendered keys are sorted, so chart: comes just before repoURL:.
-	chartURL := regexp.MustCompile(`(?m)^(\s+)chart: \S+\n\s+repoURL: (\S+)$`)
+	// fork: rendered keys are sorted, so chart: comes before repoURL:, with
+	// only the source's helm: options (releaseName) between them.
+	chartURL := regexp.MustCompile(`(?m)^(\s+)chart: \S+\n(?:\s+helm:\n(?:\s+releaseName: \S+\n))?\s+repoURL: (\S+)$`)
 	for target, y := range rendered(t, dir) {
 		charts := map[string]bool{}
 		for _, m := range chartURL.FindAllStringSubmatch(y, -1) {
