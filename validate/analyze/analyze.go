@@ -177,6 +177,7 @@ func (a *Analyzer) analyze(ix *index.Index) ([]Message, error) {
 		sources = append(sources, source{name: "object:" + strconv.Itoa(i), yaml: string(data), object: o})
 	}
 	sources = append(sources, a.pods(ix)...)
+	sources = append(sources, controllerSecrets(ix, rendered)...)
 
 	sa := local.NewSourceAnalyzer(a.combined, "", resource.Namespace(a.istioNS), nil)
 	if a.platform.MeshYAML != "" {
@@ -392,6 +393,44 @@ func (a *Analyzer) pods(ix *index.Index) []source {
 			continue
 		}
 		out = append(out, source{name: "pod:" + strconv.Itoa(i), yaml: data, object: w.Object, template: templatePath(w.Kind), pod: true})
+	}
+	return out
+}
+
+// controllerSecrets are the Secrets controllers write from what the target
+// declares, which istioctl analyze cannot read from files: a cert-manager
+// Certificate's spec.secretName (cert-manager's certificates controller
+// issues a kubernetes.io/tls Secret of that name in the Certificate's
+// namespace) and a SealedSecret's (bitnami's controller unseals it into a
+// Secret of the same name and namespace, of spec.template's type). Istio's
+// gateway secret analyzer (IST0101 on credentialName) then looks up what the
+// cluster will hold; a Secret in the wrong namespace stays missing there
+// (CRT001 says which Certificate). Like the platform's objects, they carry
+// no finding of their own.
+func controllerSecrets(ix *index.Index, rendered map[string]bool) []source {
+	var out []source
+	add := func(ns, name, typ string) {
+		if ns == "" {
+			ns = "default"
+		}
+		if name == "" || rendered["Secret|"+ns+"|"+name] {
+			return
+		}
+		rendered["Secret|"+ns+"|"+name] = true
+		if typ == "" {
+			typ = "Opaque"
+		}
+		doc := fmt.Sprintf("apiVersion: v1\nkind: Secret\nmetadata:\n  name: %q\n  namespace: %q\ntype: %q\n", name, ns, typ)
+		out = append(out, source{name: "secret:" + ns + "/" + name, yaml: doc, key: "Secret|" + ns + "|" + name})
+	}
+	for _, o := range ix.GroupKind("cert-manager.io", "Certificate") {
+		name, _ := o.Spec()["secretName"].(string)
+		add(o.Namespace, name, "kubernetes.io/tls")
+	}
+	for _, o := range ix.GroupKind("bitnami.com", "SealedSecret") {
+		tmpl, _ := o.Spec()["template"].(map[string]any)
+		typ, _ := tmpl["type"].(string)
+		add(o.Namespace, o.Name, typ)
 	}
 	return out
 }

@@ -102,9 +102,10 @@ const sidecarInjectorSuffix = "sidecar-injector.istio.io"
 //     (meshConfig.rootNamespace, else global.istioNamespace).
 //
 // What the releases render wins. The default profile's gateway is dropped as
-// soon as the releases install any Istio component (a Helm install has no
-// gateway of its own); a gateway platform.yaml declares that the releases do
-// not install stays (it comes from outside the repository). Where
+// soon as the releases install a gateway; a repository that installs istiod
+// and no gateway keeps the declared ones (the ingress comes from outside it),
+// and a gateway platform.yaml declares that the releases do not install
+// stays (it comes from outside the repository). Where
 // platform.yaml and a release both speak and disagree, a Disagreement names
 // platform.yaml's line.
 func DerivePlatform(releases []Release, declared *Platform) (*Platform, []Disagreement) {
@@ -203,9 +204,14 @@ func DerivePlatform(releases []Release, declared *Platform) (*Platform, []Disagr
 		return &out, nil
 	}
 
-	// Gateways: the repository's, then platform.yaml's that it does not install.
+	// Gateways: the repository's, then platform.yaml's that it does not
+	// install. A repository that installs istiod but no gateway gets its
+	// ingress from outside: the declared gateways (platform.yaml's, else the
+	// default profile's) stay.
 	kept := gateways
-	if declared.File != "" && declared.lines.gateways != nil {
+	if len(gateways) == 0 {
+		kept = slices.Clone(declared.IngressGateways)
+	} else if declared.File != "" && declared.lines.gateways != nil {
 		for i, g := range declared.IngressGateways {
 			j := slices.IndexFunc(gateways, func(d IngressGateway) bool { return d.Name == g.Name && d.Namespace == g.Namespace })
 			if j < 0 {

@@ -108,7 +108,10 @@ func TestDerivePlatformFromIstioCharts(t *testing.T) {
 		releases: []Release{
 			release("HelmRelease istio-system/istiod-canary", "infrastructure/istio/releases.yaml", 20, istiod, "istiod-canary", "istio-system", map[string]any{"revision": "canary"}),
 		},
+		// istiod and no gateway: the ingress comes from outside the
+		// repository, the default profile's gateway stays.
 		want: derived{
+			gateways:  DefaultPlatform().IngressGateways,
 			revisions: []string{"canary"},
 			webhooks: []string{
 				"istio-sidecar-injector-canary rev.namespace.sidecar-injector.istio.io (revision canary; namespaces !istio-injection,istio.io/rev in (canary); pods sidecar.istio.io/inject notin (false))",
@@ -122,7 +125,7 @@ func TestDerivePlatformFromIstioCharts(t *testing.T) {
 			release("HelmRelease mesh/istiod", "infrastructure/istio/releases.yaml", 20, istiod, "istiod", "mesh",
 				map[string]any{"meshConfig": map[string]any{"rootNamespace": "mesh-root"}, "global": map[string]any{"istioNamespace": "mesh"}}),
 		},
-		want: derived{revisions: []string{"default"}, root: "mesh-root", webhooks: []string{
+		want: derived{gateways: DefaultPlatform().IngressGateways, revisions: []string{"default"}, root: "mesh-root", webhooks: []string{
 			"istio-sidecar-injector-mesh rev.namespace.sidecar-injector.istio.io (revision default; namespaces !istio-injection,istio.io/rev in (default); pods sidecar.istio.io/inject notin (false))",
 			"istio-sidecar-injector-mesh rev.object.sidecar-injector.istio.io (revision default; namespaces !istio-injection,!istio.io/rev; pods istio.io/rev in (default),sidecar.istio.io/inject notin (false))",
 			"istio-sidecar-injector-mesh namespace.sidecar-injector.istio.io (revision default; namespaces istio-injection in (enabled); pods sidecar.istio.io/inject notin (false))",
@@ -134,7 +137,7 @@ func TestDerivePlatformFromIstioCharts(t *testing.T) {
 			release("HelmRelease mesh/istiod", "infrastructure/istio/releases.yaml", 20, istiod, "istiod", "mesh",
 				map[string]any{"global": map[string]any{"istioNamespace": "mesh"}}),
 		},
-		want: derived{revisions: []string{"default"}, root: "mesh", webhooks: []string{
+		want: derived{gateways: DefaultPlatform().IngressGateways, revisions: []string{"default"}, root: "mesh", webhooks: []string{
 			"istio-sidecar-injector-mesh rev.namespace.sidecar-injector.istio.io (revision default; namespaces !istio-injection,istio.io/rev in (default); pods sidecar.istio.io/inject notin (false))",
 			"istio-sidecar-injector-mesh rev.object.sidecar-injector.istio.io (revision default; namespaces !istio-injection,!istio.io/rev; pods istio.io/rev in (default),sidecar.istio.io/inject notin (false))",
 			"istio-sidecar-injector-mesh namespace.sidecar-injector.istio.io (revision default; namespaces istio-injection in (enabled); pods sidecar.istio.io/inject notin (false))",
