@@ -5,11 +5,20 @@
 package analyze
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/base64"
+	"encoding/pem"
 	"fmt"
+	"math/big"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	yaml "go.yaml.in/yaml/v3"
 	"istio.io/istio/pkg/config/analysis"
@@ -68,6 +77,11 @@ type Analyzer struct {
 	// provided holds the objects the platform provides, as YAML documents.
 	provided []source
 	istioNS  string
+	// tlsOnce makes, once, the certificate that stands for what an issuer
+	// writes into a Certificate's Secret (issued).
+	tlsOnce sync.Once
+	tlsData string
+	tlsErr  error
 
 	mu   sync.Mutex
 	done map[*index.Index]*result // each target analyzed once (Prepare)
@@ -177,7 +191,7 @@ func (a *Analyzer) analyze(ix *index.Index) ([]Message, error) {
 		sources = append(sources, source{name: "object:" + strconv.Itoa(i), yaml: string(data), object: o})
 	}
 	sources = append(sources, a.pods(ix)...)
-	sources = append(sources, controllerSecrets(ix, rendered)...)
+	sources = append(sources, controllerSecrets(ix, rendered, a.issued)...)
 
 	sa := local.NewSourceAnalyzer(a.combined, "", resource.Namespace(a.istioNS), nil)
 	if a.platform.MeshYAML != "" {
@@ -407,7 +421,7 @@ func (a *Analyzer) pods(ix *index.Index) []source {
 // cluster will hold; a Secret in the wrong namespace stays missing there
 // (CRT001 says which Certificate). Like the platform's objects, they carry
 // no finding of their own.
-func controllerSecrets(ix *index.Index, rendered map[string]bool) []source {
+func controllerSecrets(ix *index.Index, rendered map[string]bool, issued func() (string, error)) []source {
 	var out []source
 	add := func(ns, name, typ string) {
 		if ns == "" {
@@ -421,6 +435,13 @@ func controllerSecrets(ix *index.Index, rendered map[string]bool) []source {
 			typ = "Opaque"
 		}
 		doc := fmt.Sprintf("apiVersion: v1\nkind: Secret\nmetadata:\n  name: %q\n  namespace: %q\ntype: %q\n", name, ns, typ)
+		if typ == "kubernetes.io/tls" {
+			// What cert-manager issues: a certificate and its key, which
+			// Istio's analyzer parses (IST0161 for an invalid one).
+			if data, err := issued(); err == nil {
+				doc += data
+			}
+		}
 		out = append(out, source{name: "secret:" + ns + "/" + name, yaml: doc, key: "Secret|" + ns + "|" + name})
 	}
 	for _, o := range ix.GroupKind("cert-manager.io", "Certificate") {
@@ -433,4 +454,34 @@ func controllerSecrets(ix *index.Index, rendered map[string]bool) []source {
 		add(o.Namespace, o.Name, typ)
 	}
 	return out
+}
+
+// issued returns, as the data: section of a kubernetes.io/tls Secret, a
+// self-signed certificate and key standing for what an issuer writes,
+// created once per Analyzer.
+func (a *Analyzer) issued() (string, error) {
+	a.tlsOnce.Do(func() {
+		key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		if err != nil {
+			a.tlsErr = err
+			return
+		}
+		now := time.Now()
+		tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "issued by the Certificate's issuer"},
+			NotBefore: now.Add(-time.Hour), NotAfter: now.Add(365 * 24 * time.Hour), DNSNames: []string{"example.test"}}
+		der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+		if err != nil {
+			a.tlsErr = err
+			return
+		}
+		keyDER, err := x509.MarshalECPrivateKey(key)
+		if err != nil {
+			a.tlsErr = err
+			return
+		}
+		crt := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
+		k := pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER})
+		a.tlsData = "data:\n  tls.crt: " + base64.StdEncoding.EncodeToString(crt) + "\n  tls.key: " + base64.StdEncoding.EncodeToString(k) + "\n"
+	})
+	return a.tlsData, a.tlsErr
 }

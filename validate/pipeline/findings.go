@@ -79,6 +79,8 @@ var sameAs = map[string][][2]string{
 	// The Secret a Certificate issues in another namespace than the gateway
 	// pods': Istio's gateway secret analyzer finds no credentialName there.
 	"CRT001": {{"IST0101", "Referenced credentialName not found"}},
+	// A Gateway server port the gateway's Service does not expose.
+	"PLT002": {{"IST0162", ""}},
 }
 
 // oneFinding keeps one finding per mistake where a meshops check and one of

@@ -59,9 +59,12 @@ func TestHelmObjectsByScope(t *testing.T) {
 	}
 	for _, e := range entries {
 		scope := e.File[:strings.LastIndex(e.File, "/")]
+		// A release identical to another (the Argo CD Applications name
+		// their releases as the Flux HelmReleases do) shares its render:
+		// look for the release's own target, and for objects in the scope.
 		found := false
-		for _, o := range res.HelmObjects(scope) {
-			if o.Source == e.File {
+		for _, ix := range res.helm[scope] {
+			if ix.Target.ID() == e.ID() && len(ix.Objects) > 0 {
 				found = true
 			}
 		}
