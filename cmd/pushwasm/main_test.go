@@ -3,70 +3,23 @@ package main
 import (
 	"bytes"
 	"context"
-	"fmt"
-	"net"
-	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"meshops.dev/meshops/internal/wasmimage"
+
+	"meshops.dev/meshops/internal/testrepo"
 )
 
 // module is a small valid Wasm module: the header and a custom section.
 var module = append([]byte{0x00, 'a', 's', 'm', 0x01, 0x00, 0x00, 0x00, 0x00, 0x08, 0x04, 'n', 'o', 't', 'e'}, []byte("xyz")...)
 
-// startRegistry runs Debian's docker-registry (distribution 2.8) on a free
-// loopback port and stops it when the test ends.
-func startRegistry(t *testing.T) string {
-	t.Helper()
-	bin, err := exec.LookPath("docker-registry")
-	if err != nil {
-		t.Skip("docker-registry is not installed (apt-get install docker-registry; .ci/run installs it): skipping the registry round trip")
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-	dir := t.TempDir()
-	cfg := filepath.Join(dir, "config.yml")
-	conf := fmt.Sprintf("version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: %s\nhttp:\n  addr: %s\n", filepath.Join(dir, "data"), addr)
-	if err := os.WriteFile(cfg, []byte(conf), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	var logs bytes.Buffer
-	cmd := exec.Command(bin, "serve", cfg)
-	cmd.Stdout, cmd.Stderr = &logs, &logs
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-	})
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		resp, err := http.Get("http://" + addr + "/v2/")
-		if err == nil {
-			resp.Body.Close()
-			return addr
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("registry did not start on %s: %v\n%s", addr, err, logs.String())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
 // TestPushPullRoundTrip pushes through make push's code path and pulls back
 // the way Istio's fetcher does.
 func TestPushPullRoundTrip(t *testing.T) {
-	addr := startRegistry(t)
+	addr := testrepo.StartRegistry(t)
 	wasmPath := filepath.Join(t.TempDir(), "plugin.wasm")
 	if err := os.WriteFile(wasmPath, module, 0o644); err != nil {
 		t.Fatal(err)
