@@ -148,14 +148,17 @@ func MessageTypes() []*diag.MessageType {
 // built the target (Prepare), in parallel with the others, and the check
 // reads the answer.
 func (a *Analyzer) Analyze(ix *index.Index) ([]Message, error) {
+	// Targets that share a render (index.Share: the same objects) share
+	// one analysis.
+	key := ix.Origin()
 	a.mu.Lock()
-	r := a.done[ix]
+	r := a.done[key]
 	if r == nil {
 		r = &result{}
-		a.done[ix] = r
+		a.done[key] = r
 	}
 	a.mu.Unlock()
-	r.once.Do(func() { r.msgs, r.err = a.analyze(ix) })
+	r.once.Do(func() { r.msgs, r.err = a.analyze(key) })
 	return r.msgs, r.err
 }
 

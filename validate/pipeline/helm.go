@@ -262,10 +262,11 @@ func isHelmDir(dir string) bool {
 // derivePlatforms derives, for each cluster scope that installs Helm
 // releases, the platform those releases install (mesh.DerivePlatform:
 // gateways, injection webhooks, MeshConfig), over declared (platform.yaml or
-// Istio's default profile). Scopes whose releases derive the same platform
-// share one *mesh.Platform, so that their targets still share istiod's
-// answer and their findings.
-func derivePlatforms(hts []*helmTarget, declared *mesh.Platform) map[string]*check.DerivedPlatform {
+// Istio's default profile). Scopes whose releases derive the same platform,
+// declared in the same files, share one DerivedPlatform. The second map
+// gives each DerivedPlatform the *mesh.Platform istiod and the analyzers are
+// asked about: one per content, whichever file declares each gateway.
+func derivePlatforms(hts []*helmTarget, declared *mesh.Platform) (map[string]*check.DerivedPlatform, map[*check.DerivedPlatform]*mesh.Platform) {
 	byScope := map[string][]mesh.Release{}
 	var scopes []string
 	for _, h := range hts {
@@ -291,16 +292,26 @@ func derivePlatforms(hts []*helmTarget, declared *mesh.Platform) map[string]*che
 	}
 	out := map[string]*check.DerivedPlatform{}
 	seen := map[string]*check.DerivedPlatform{}
+	content := map[string]*mesh.Platform{}
+	asked := map[*check.DerivedPlatform]*mesh.Platform{}
 	for _, s := range scopes {
 		p, dis := mesh.DerivePlatform(byScope[s], declared)
-		key := fmt.Sprintf("%+v|%v|%+v|%s|%v", p.IngressGateways, p.Revisions, p.Webhooks, p.MeshYAML, dis)
-		if d, ok := seen[key]; ok {
-			out[s] = d
-			continue
+		var gws []string
+		for _, g := range p.IngressGateways {
+			gws = append(gws, fmt.Sprintf("%s|%v|%v", g, g.Labels, g.Ports))
 		}
-		d := &check.DerivedPlatform{Platform: p, Disagreements: dis}
-		seen[key] = d
+		what := fmt.Sprintf("%v|%v|%+v|%s|%s", gws, p.Revisions, p.Webhooks, p.MeshYAML, p.RootNamespace())
+		key := fmt.Sprintf("%s|%+v|%v", what, p.IngressGateways, dis)
+		d, ok := seen[key]
+		if !ok {
+			d = &check.DerivedPlatform{Platform: p, Disagreements: dis}
+			seen[key] = d
+		}
 		out[s] = d
+		if _, ok := content[what]; !ok {
+			content[what] = p
+		}
+		asked[d] = content[what]
 	}
-	return out
+	return out, asked
 }

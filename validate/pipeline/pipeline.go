@@ -226,13 +226,24 @@ func RunTree(tree *render.Tree, opts Options) (*Result, error) {
 			if loadErr != nil {
 				continue
 			}
-			if origin := ix.Origin(); origin != ix && env.Mesh.PlatformFor(origin) == env.Mesh.PlatformFor(ix) && env.Platforms[origin.Target.ID()] == env.Platforms[ix.Target.ID()] {
+			// On the same platform (the same content: the releases of two
+			// scopes may differ only in where they are declared), except for
+			// PLT001, which names the release of the target's own scope.
+			if origin := ix.Origin(); origin != ix && env.Mesh.PlatformFor(origin) == env.Mesh.PlatformFor(ix) {
 				if of, ok := byOrigin[origin]; ok {
 					for _, f := range of {
+						if f.Code == check.GatewayReleaseUnselected.Code {
+							continue
+						}
 						if f.Target == origin.Target.ID() {
 							f.Target = ix.Target.ID()
 						}
 						findings = append(findings, f)
+					}
+					for _, c := range checks {
+						if c == check.GatewayReleaseUnselected {
+							findings = append(findings, c.Run(ix, env)...)
+						}
 					}
 					continue
 				}
@@ -305,7 +316,7 @@ func RunTree(tree *render.Tree, opts Options) (*Result, error) {
 	// The platform each target lands on is the one its cluster's Istio
 	// releases install (mesh.DerivePlatform over the Helm renders of the
 	// entry point's folder), else platform.yaml's (Istio's default profile).
-	derived := derivePlatforms(hts, platform)
+	derived, meshPlatforms := derivePlatforms(hts, platform)
 	scopeOf := func(tg render.Target) string {
 		if tg.Entry == nil || tg.Kind.IsHelm() {
 			return ""
@@ -318,20 +329,25 @@ func RunTree(tree *render.Tree, opts Options) (*Result, error) {
 			env.Platforms[tg.ID()] = d
 		}
 	}
-	analyzers := map[*check.DerivedPlatform]*analyze.Analyzer{}
-	for _, d := range derived {
-		if _, ok := analyzers[d]; !ok && env.Analyzer != nil {
-			analyzers[d] = analyze.New(d.Platform)
+	// istiod and Istio's analyzers are asked about the platform's content:
+	// one *mesh.Platform per content (meshPlatforms), whatever file declares
+	// each gateway, so that Flux and Argo CD entry points of the same path
+	// still share one answer.
+	analyzers := map[*mesh.Platform]*analyze.Analyzer{}
+	for _, p := range meshPlatforms {
+		if _, ok := analyzers[p]; !ok && env.Analyzer != nil {
+			analyzers[p] = analyze.New(p)
 		}
 	}
-	env.Analyzers = func(ix *index.Index) *analyze.Analyzer { return analyzers[env.Platforms[ix.Target.ID()]] }
-	if env.Mesh != nil {
-		env.Mesh.PlatformOf = func(ix *index.Index) *mesh.Platform {
-			if d := env.Platforms[ix.Target.ID()]; d != nil {
-				return d.Platform
-			}
-			return nil
+	platformOf := func(ix *index.Index) *mesh.Platform {
+		if d := env.Platforms[ix.Target.ID()]; d != nil {
+			return meshPlatforms[d]
 		}
+		return nil
+	}
+	env.Analyzers = func(ix *index.Index) *analyze.Analyzer { return analyzers[platformOf(ix)] }
+	if env.Mesh != nil {
+		env.Mesh.PlatformOf = platformOf
 	}
 	// Ask istiod about each target on every core, then check it: the
 	// targets that share another's render last, after their origin.
