@@ -10,6 +10,8 @@ import (
 
 	"meshops.dev/meshops/internal/imagedigest"
 	"meshops.dev/meshops/internal/pins"
+	"meshops.dev/meshops/validate/check"
+	"meshops.dev/meshops/validate/index"
 	"meshops.dev/meshops/validate/render"
 )
 
@@ -122,56 +124,12 @@ func promote(args []string, stdout, stderr io.Writer) int {
 }
 
 // renderedImages returns the names (without tag or digest) of the images
-// target renders: every image field (containers, init and ephemeral
-// containers) and every WasmPlugin url, the fields the overlay's images:
-// list rewrites (base/wasmplugin's kustomizeconfig adds spec.url).
+// the target renders, as GO007 reads them (check.RenderedImages): every
+// image field and every WasmPlugin url.
 func renderedImages(tree *render.Tree, target render.Target) (map[string]bool, error) {
 	res, err := render.Render(tree, target)
 	if err != nil {
 		return nil, err
 	}
-	out := map[string]bool{}
-	var walk func(v any)
-	walk = func(v any) {
-		switch x := v.(type) {
-		case map[string]any:
-			for k, e := range x {
-				if s, ok := e.(string); ok && k == "image" {
-					out[imageName(s)] = true
-				}
-				walk(e)
-			}
-		case []any:
-			for _, e := range x {
-				walk(e)
-			}
-		}
-	}
-	for _, r := range res.Resources.Resources() {
-		m, err := r.Map()
-		if err != nil {
-			return nil, err
-		}
-		walk(m)
-		if r.GetKind() == "WasmPlugin" {
-			if spec, ok := m["spec"].(map[string]any); ok {
-				if u, ok := spec["url"].(string); ok {
-					out[imageName(u)] = true
-				}
-			}
-		}
-	}
-	return out, nil
-}
-
-// imageName drops an image reference's tag and digest, as Kustomize's
-// image transformer compares names.
-func imageName(image string) string {
-	if i := strings.IndexByte(image, '@'); i >= 0 {
-		image = image[:i]
-	}
-	if i := strings.LastIndexByte(image, ':'); i > strings.LastIndexByte(image, '/') {
-		image = image[:i]
-	}
-	return image
+	return check.RenderedImages(index.New(res)), nil
 }

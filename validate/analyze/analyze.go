@@ -315,27 +315,7 @@ func fieldAt(fields map[string]int, line int) []string {
 	if best == "" {
 		return nil
 	}
-	return pathOf(strings.TrimSuffix(strings.TrimPrefix(best, "{."), "}"))
-}
-
-// pathOf splits "spec.http[0].route" into "spec", "http", "0", "route".
-func pathOf(p string) []string {
-	var out []string
-	for _, part := range strings.Split(p, ".") {
-		name, rest, _ := strings.Cut(part, "[")
-		if name != "" {
-			out = append(out, name)
-		}
-		for rest != "" {
-			idx, after, ok := strings.Cut(rest, "]")
-			if !ok {
-				break
-			}
-			out = append(out, idx)
-			rest = strings.TrimPrefix(after, "[")
-		}
-	}
-	return out
+	return index.FieldPath(strings.TrimSuffix(strings.TrimPrefix(best, "{."), "}"))
 }
 
 // inNamespace returns obj with metadata.namespace "default" when it names

@@ -268,29 +268,7 @@ var fieldPath = regexp.MustCompile(`\bspec(\.[A-Za-z0-9_]+|\[[0-9]+\])*`)
 // messageField returns the path of the first spec field a message names,
 // for FieldSource and FieldLine: map keys, and list indexes as numbers.
 func messageField(msg string) []string {
-	return pathOf(fieldPath.FindString(msg))
-}
-
-// pathOf splits a field path as the API server and Istio print it
-// ("spec.http[0].route[1]") into map keys and list indexes
-// ("spec", "http", "0", "route", "1").
-func pathOf(p string) []string {
-	var out []string
-	for _, part := range strings.Split(p, ".") {
-		name, rest, _ := strings.Cut(part, "[")
-		if name != "" {
-			out = append(out, name)
-		}
-		for rest != "" {
-			idx, after, ok := strings.Cut(rest, "]")
-			if !ok {
-				break
-			}
-			out = append(out, idx)
-			rest = strings.TrimPrefix(after, "[")
-		}
-	}
-	return out
+	return index.FieldPath(fieldPath.FindString(msg))
 }
 
 // All returns every check, ordered by code.

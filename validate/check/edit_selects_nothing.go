@@ -102,7 +102,7 @@ func editSelectsNothing(ix *index.Index, env *Env) []Finding {
 	if len(edits) == 0 {
 		return nil
 	}
-	images := renderedImages(ix)
+	images := RenderedImages(ix)
 	var out []Finding
 	for _, ed := range edits {
 		var msg string
@@ -121,9 +121,10 @@ func editSelectsNothing(ix *index.Index, env *Env) []Finding {
 	return out
 }
 
-// renderedImages returns the names (without tag or digest) of every image
-// field and WasmPlugin url the render holds.
-func renderedImages(ix *index.Index) map[string]bool {
+// RenderedImages returns the names (without tag or digest) of every image
+// field and WasmPlugin url the render holds: what an images: entry can match
+// (GO007), and what make promote may copy to an environment.
+func RenderedImages(ix *index.Index) map[string]bool {
 	out := map[string]bool{}
 	var walk func(v any)
 	walk = func(v any) {

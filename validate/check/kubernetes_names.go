@@ -59,5 +59,5 @@ func metaField(errs field.ErrorList) []string {
 	if len(errs) == 0 {
 		return []string{"metadata"}
 	}
-	return pathOf(errs[0].Field)
+	return index.FieldPath(errs[0].Field)
 }

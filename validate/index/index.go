@@ -508,3 +508,25 @@ func podTemplate(o *Object) (corev1.PodTemplateSpec, bool) {
 	}
 	return corev1.PodTemplateSpec{}, false
 }
+
+// FieldPath splits a field path as the API server and Istio print it
+// ("spec.http[0].route[1]") into map keys and list indexes
+// ("spec", "http", "0", "route", "1").
+func FieldPath(p string) []string {
+	var out []string
+	for _, part := range strings.Split(p, ".") {
+		name, rest, _ := strings.Cut(part, "[")
+		if name != "" {
+			out = append(out, name)
+		}
+		for rest != "" {
+			idx, after, ok := strings.Cut(rest, "]")
+			if !ok {
+				break
+			}
+			out = append(out, idx)
+			rest = strings.TrimPrefix(after, "[")
+		}
+	}
+	return out
+}
