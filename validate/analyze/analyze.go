@@ -77,6 +77,9 @@ type Analyzer struct {
 	// provided holds the objects the platform provides, as YAML documents.
 	provided []source
 	istioNS  string
+	// reads holds the kinds (group and kind, any version) the analyzers
+	// take as input: their Metadata().Inputs.
+	reads map[[2]string]bool
 	// tlsOnce makes, once, the certificate that stands for what an issuer
 	// writes into a Certificate's Secret (issued).
 	tlsOnce sync.Once
@@ -132,6 +135,10 @@ func New(p *mesh.Platform) *Analyzer {
 		a.istioNS = "istio-system"
 	}
 	a.provided = platformSources(p, a.istioNS)
+	a.reads = map[[2]string]bool{}
+	for _, in := range a.combined.Metadata().Inputs {
+		a.reads[[2]string{in.Group, in.Kind}] = true
+	}
 	return a
 }
 
@@ -170,6 +177,15 @@ func (a *Analyzer) Prepare(ix *index.Index) {
 }
 
 func (a *Analyzer) analyze(ix *index.Index) ([]Message, error) {
+	// A target none of whose objects (and no pod of whose workloads) an
+	// analyzer reads (a cluster folder of Flux Kustomizations or Argo CD
+	// Applications) can get no message: Istio's file source skips a kind
+	// no analyzer reads (KubeSource.parseChunk, an unknown schema), and the
+	// messages about the platform's objects are dropped (message).
+	pods := a.pods(ix)
+	if !a.readsAny(ix, pods) {
+		return nil, nil
+	}
 	sources := append([]source(nil), a.provided...)
 	rendered := map[string]bool{}
 	for _, o := range ix.Objects {
@@ -184,8 +200,8 @@ func (a *Analyzer) analyze(ix *index.Index) ([]Message, error) {
 	}
 	sources = kept
 	for i, o := range ix.Objects {
-		if o.Content == nil {
-			continue
+		if o.Content == nil || !a.reads[[2]string{o.Group, o.Kind}] {
+			continue // a kind no analyzer reads: the file source would skip it
 		}
 		data, err := yaml.Marshal(inNamespace(o.Content))
 		if err != nil {
@@ -193,7 +209,7 @@ func (a *Analyzer) analyze(ix *index.Index) ([]Message, error) {
 		}
 		sources = append(sources, source{name: "object:" + strconv.Itoa(i), yaml: string(data), object: o})
 	}
-	sources = append(sources, a.pods(ix)...)
+	sources = append(sources, pods...)
 	sources = append(sources, controllerSecrets(ix, rendered, a.issued)...)
 
 	sa := local.NewSourceAnalyzer(a.combined, "", resource.Namespace(a.istioNS), nil)
@@ -254,6 +270,20 @@ func (a *Analyzer) analyze(ix *index.Index) ([]Message, error) {
 		return x.Text < y.Text
 	})
 	return out, nil
+}
+
+// readsAny reports whether an analyzer reads one of ix's objects or one of
+// the pods of its workloads.
+func (a *Analyzer) readsAny(ix *index.Index, pods []source) bool {
+	if len(pods) > 0 && a.reads[[2]string{"", "Pod"}] {
+		return true
+	}
+	for _, o := range ix.Objects {
+		if a.reads[[2]string{o.Group, o.Kind}] {
+			return true
+		}
+	}
+	return false
 }
 
 // collapse folds the messages several analyzers report alike (three of them
