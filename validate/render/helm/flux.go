@@ -156,9 +156,15 @@ func fluxValues(hr *helmv2.HelmRelease, objs Objects) (map[string]any, error) {
 			kube = append(kube, &s)
 		}
 	}
-	scheme := runtime.NewScheme()
-	_ = corev1.AddToScheme(scheme)
-	client := fake.NewClientBuilder().WithScheme(scheme).WithObjects(dedupe(kube)...).Build()
+	// Without references chartutil merges the inline values alone and never
+	// reads the client: the fake client (a scheme and its indexes) is built
+	// only for a release that reads ConfigMaps or Secrets.
+	var client ctrlclient.Client
+	if len(hr.Spec.ValuesFrom) > 0 {
+		scheme := runtime.NewScheme()
+		_ = corev1.AddToScheme(scheme)
+		client = fake.NewClientBuilder().WithScheme(scheme).WithObjects(dedupe(kube)...).Build()
+	}
 	vals, err := chartutil.ChartValuesFromReferences(context.Background(), logr.Discard(), client, hr.Namespace, hr.GetValues(), hr.Spec.ValuesFrom...)
 	if err != nil {
 		return nil, err
