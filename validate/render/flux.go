@@ -42,26 +42,22 @@ type FluxSources struct {
 	docs []document
 	// filtered caches a tree per set of ignore rules.
 	filtered map[string]*Tree
-	// written are the directories materialize has written.
-	written map[string]bool
+	// written are the directories materialize has written; made, the
+	// directories write has created on disk.
+	written, made map[string]bool
 }
 
-// NewFluxSources writes the tree's directories and .sourceignore files to a
-// temporary directory, where sourceignore.LoadIgnorePatterns walks them; the
-// files of each entry point's path follow when it is prepared
-// (materialize). Close removes the directory.
+// NewFluxSources writes the tree's .sourceignore files to a temporary
+// directory, where sourceignore.LoadIgnorePatterns walks them; the files of
+// each entry point's path follow when it is prepared (materialize). Close
+// removes the directory.
 func NewFluxSources(t *Tree) (*FluxSources, error) {
 	dir, err := os.MkdirTemp("", "meshops-flux-")
 	if err != nil {
 		return nil, fmt.Errorf("flux: %w", err)
 	}
-	fs := &FluxSources{tree: t, dir: dir, filtered: map[string]*Tree{}, written: map[string]bool{}}
+	fs := &FluxSources{tree: t, dir: dir, filtered: map[string]*Tree{}, written: map[string]bool{}, made: map[string]bool{}}
 	for _, rel := range t.files() {
-		abs := filepath.Join(dir, filepath.FromSlash(rel))
-		if err := os.MkdirAll(filepath.Dir(abs), 0o755); err != nil {
-			fs.Close()
-			return nil, fmt.Errorf("flux: %w", err)
-		}
 		if path.Base(rel) == sourceignore.IgnoreFile {
 			if err := fs.write(rel); err != nil {
 				fs.Close()
@@ -78,13 +74,20 @@ func NewFluxSources(t *Tree) (*FluxSources, error) {
 	return fs, nil
 }
 
-// write copies one file of the tree to disk.
+// write copies one file of the tree to disk, creating its directory.
 func (fs *FluxSources) write(rel string) error {
 	data, err := fs.tree.ReadFile(rel)
 	if err != nil {
 		return err
 	}
-	if err := os.WriteFile(filepath.Join(fs.dir, filepath.FromSlash(rel)), data, 0o644); err != nil {
+	abs := filepath.Join(fs.dir, filepath.FromSlash(rel))
+	if dir := filepath.Dir(abs); !fs.made[dir] {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return fmt.Errorf("flux: %w", err)
+		}
+		fs.made[dir] = true
+	}
+	if err := os.WriteFile(abs, data, 0o644); err != nil {
 		return fmt.Errorf("flux: %w", err)
 	}
 	return nil

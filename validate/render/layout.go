@@ -172,8 +172,21 @@ func isEntryDocument(d document) bool {
 
 // readDocuments returns every YAML mapping document of file. A file that does
 // not parse yields the documents before the error: the render of the folder
-// holding it reports the error with its line.
+// holding it reports the error with its line. The file is parsed once per
+// content (Tree.Memo): the layout is scanned for the targets, the entry
+// points, the Helm entry points and the Flux sources. The documents' objects
+// are shared: read them, never write to them.
 func readDocuments(t *Tree, file, cluster string) []document {
+	parsed := t.Memo(file, "documents", func() any { return parseDocuments(t, file) }).([]document)
+	docs := make([]document, len(parsed))
+	for i, d := range parsed {
+		d.cluster = cluster
+		docs[i] = d
+	}
+	return docs
+}
+
+func parseDocuments(t *Tree, file string) []document {
 	data, err := t.ReadFile(file)
 	if err != nil {
 		return nil
@@ -193,7 +206,7 @@ func readDocuments(t *Tree, file, cluster string) []document {
 		if node.Decode(&obj) != nil {
 			continue
 		}
-		docs = append(docs, document{file: file, line: node.Content[0].Line, obj: jsonCompatible(obj).(map[string]any), cluster: cluster})
+		docs = append(docs, document{file: file, line: node.Content[0].Line, obj: jsonCompatible(obj).(map[string]any)})
 	}
 	return docs
 }
