@@ -282,7 +282,7 @@ func All() []*Check {
 		ProbePort, RequestsWithinLimits, RouteProtocol, PluginDigest,
 		PodTemplateRules, ServiceRules, WorkloadRules, FluxVariables, FluxDependsOn, EditSelectsNothing,
 		InjectionByAnnotation, PluginType, PluginMatch, RouteSubset, RouteReach, GatewaySelector, PilotFailed,
-		GatewayReleaseUnselected, GatewayPortNotOnService, PlatformDisagreement,
+		GatewayReleaseUnselected, GatewayPortNotOnService, PlatformDisagreement, GatewayReleaseNotInjected,
 		GatewayAPISchema, GatewayAPIClass, GatewayAPIParent, GatewayAPINotAllowed, GatewayAPIBackend, GatewayAPIBackendPort,
 		GatewayAPIRefPermitted, GatewayAPIBackendKind, GatewayAPIHostname,
 		HPATarget, HPAReplicas, PDBSelector, PDBBlocksDrain, NetworkPolicyPort, MTLSPlaintextToStrict, AuthzPrincipalsWithoutJWT,

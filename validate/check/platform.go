@@ -20,6 +20,10 @@ var GatewayReleaseUnselected = catalogued("PLT001")
 // gateway's Service does not expose (Istio's IST0162).
 var GatewayPortNotOnService = catalogued("PLT002")
 
+// GatewayReleaseNotInjected catches an ingress gateway release, selected by
+// a Gateway, that no injection webhook of the repository's istiod injects.
+var GatewayReleaseNotInjected = catalogued("PLT004")
+
 // PlatformDisagreement reports a platform.yaml setting that the repository's
 // Istio releases install differently.
 var PlatformDisagreement = catalogued("PLT003")
@@ -28,6 +32,7 @@ func init() {
 	GatewayReleaseUnselected.Target = gatewayReleaseUnselected
 	GatewayPortNotOnService.Target = gatewayPortNotOnService
 	PlatformDisagreement.Target = platformDisagreement
+	GatewayReleaseNotInjected.Target = gatewayReleaseNotInjected
 }
 
 // DerivedPlatform is the platform the repository installs for one target's
@@ -36,6 +41,12 @@ func init() {
 type DerivedPlatform struct {
 	Platform      *mesh.Platform
 	Disagreements []mesh.Disagreement
+	// Namespaces are the labels of each namespace the cluster's entry points
+	// create: a Namespace object one of them renders, or a namespace Argo
+	// CD creates for an Application (syncOptions CreateNamespace=true, with
+	// managedNamespaceMetadata's labels). A namespace not here comes from
+	// outside the repository: its labels are unknown.
+	Namespaces map[string]map[string]string
 }
 
 // platformOf is the platform a target lands on: the one derived from the
@@ -86,6 +97,52 @@ func gatewayReleaseUnselected(ix *index.Index, env *Env) []Finding {
 			Message: oneLine(fmt.Sprintf("this release installs the ingress gateway %s with pod labels {%s}, which no Gateway selects, while %s, which matches no gateway pod: "+
 				"no Envoy serves those hosts. Make the release label its pods as the Gateway selects them (Istio's gateway chart: the release name gives istio: <name without istio->; set releaseName, or the chart's labels value), or fix the Gateway's selector",
 				g, formatLabels(gatewayKeys(g.Labels)), strings.Join(orphans, "; ")))})
+	}
+	return out
+}
+
+// gatewayReleaseNotInjected reports each ingress gateway a release of the
+// target's cluster installs, that a Gateway of the target selects, and that
+// none of the injection webhooks the cluster's istiod releases install
+// selects (Platform.Inject, with the namespace's labels as the cluster's
+// entry points create it). A gateway in a namespace the repository does not
+// create is left alone: its labels are unknown.
+func gatewayReleaseNotInjected(ix *index.Index, env *Env) []Finding {
+	c := GatewayReleaseNotInjected
+	p, derived := platformOf(ix, env)
+	if derived == nil || len(p.Webhooks) == 0 {
+		return nil // no istiod release: the injector comes from outside
+	}
+	var out []Finding
+	for _, g := range p.IngressGateways {
+		if g.File == "" || g.File == p.File {
+			continue // not installed by a release of the repository
+		}
+		nsLabels, known := derived.Namespaces[g.Namespace]
+		if !known {
+			continue
+		}
+		var selecting []string
+		for _, gw := range ix.Gateways() {
+			if sel := gw.Spec.GetSelector(); len(sel) > 0 && subset(sel, g.Labels) {
+				selecting = append(selecting, gw.Object.String())
+			}
+		}
+		if len(selecting) == 0 {
+			continue
+		}
+		if nsLabels == nil {
+			nsLabels = map[string]string{}
+		}
+		inj := p.Inject(g.Namespace, nsLabels, g.Labels, g.Annotations, g.HostNetwork)
+		if inj.Sidecar {
+			continue
+		}
+		out = append(out, Finding{Code: c.Code, Severity: c.Severity, Target: ix.Target.ID(), File: g.File, Line: g.Line,
+			Resource: "ingress gateway " + g.String(),
+			Message: oneLine(fmt.Sprintf("this release installs the ingress gateway %s, selected by %s, but its pods are never injected: %s. "+
+				"Istio's gateway chart leaves the proxy to the injector (container istio-proxy, image auto), so the pods never start and no Envoy serves those hosts. "+
+				"Fix: %s (the gateway chart's revision value labels its pods istio.io/rev)", g, strings.Join(selecting, ", "), inj.Why, inj.Fix))})
 	}
 	return out
 }

@@ -2,6 +2,7 @@ package check
 
 import (
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"meshops.dev/meshops/internal/istiocharts"
@@ -91,4 +92,67 @@ func TestPlatformDisagreement(t *testing.T) {
 		t.Errorf("finding %s", got[0])
 	}
 	expectFindings(t, runPlatform(t, ix, p, nil, PlatformDisagreement))
+}
+
+// injectedPlatform derives the platform of an istiod release (Istio's
+// istiod chart with istiodValues) and the gateway chart released as
+// istio-ingressgateway in istio-ingress (with gatewayValues), both real
+// renders of the pinned module's charts.
+func injectedPlatform(t *testing.T, istiodValues, gatewayValues map[string]any) *mesh.Platform {
+	t.Helper()
+	dir := istiocharts.Dir(t)
+	istiod := istiocharts.Render(t, filepath.Join(dir, "istio-control", "istio-discovery"), "istiod", "istio-system", istiodValues)
+	gateway := istiocharts.Render(t, filepath.Join(dir, "gateway"), "istio-ingressgateway", "istio-ingress", gatewayValues)
+	p, dis := mesh.DerivePlatform([]mesh.Release{
+		{Name: "HelmRelease istio-system/istiod", File: "infrastructure/istio/releases.yaml", Line: 20, Namespace: "istio-system", Objects: istiod},
+		{Name: "HelmRelease istio-ingress/istio-ingressgateway", File: "infrastructure/istio/releases.yaml", Line: 39, Namespace: "istio-ingress", Objects: gateway},
+	}, nil)
+	if len(dis) != 0 {
+		t.Fatalf("disagreements: %v", dis)
+	}
+	return p
+}
+
+// TestGatewayReleaseNotInjected: istiod released as revision canary injects
+// only what asks for canary; the gateway chart's pods in a namespace
+// labelled istio-injection: enabled keep the image auto.
+func TestGatewayReleaseNotInjected(t *testing.T) {
+	ix := renderFixture(t, filepath.Join("testdata", "platform", "gateway.yaml"))
+	run := func(p *mesh.Platform, namespaces map[string]map[string]string) []Finding {
+		t.Helper()
+		env := &Env{RootNamespace: "istio-system", Platforms: map[string]*DerivedPlatform{ix.Target.ID(): {Platform: p, Namespaces: namespaces}}}
+		out := GatewayReleaseNotInjected.Run(ix, env)
+		for _, f := range out {
+			if f.Code == InternalError.Code {
+				t.Fatalf("crashed: %s", f.Message)
+			}
+		}
+		return out
+	}
+	canary := map[string]any{"revision": "canary"}
+	legacy := map[string]map[string]string{"istio-ingress": {"istio-injection": "enabled"}}
+	got := run(injectedPlatform(t, canary, nil), legacy)
+	if len(got) != 1 {
+		t.Fatalf("got %d findings, want one PLT004: %v", len(got), got)
+	}
+	f := got[0]
+	if f.Code != "PLT004" || f.File != "infrastructure/istio/releases.yaml" || f.Line != 39 || f.Resource != "ingress gateway istio-ingress/istio-ingressgateway" || f.Severity != Error {
+		t.Errorf("finding %s at %s:%d (%s), want PLT004 at the gateway release's line", f.Code, f.File, f.Line, f.Resource)
+	}
+	for _, want := range []string{"selected by Gateway blog/blog", "namespace istio-ingress {istio-injection: enabled}", "revision canary", "label the namespace istio.io/rev=canary"} {
+		if !strings.Contains(f.Message, want) {
+			t.Errorf("message does not say %q: %s", want, f.Message)
+		}
+	}
+	// Near misses: the namespace labelled for the canary revision; the
+	// default revision, whose object webhook takes the gateway chart's
+	// sidecar.istio.io/inject: "true" in a namespace without labels (as
+	// Argo CD's CreateNamespace=true makes it); the gateway chart asking
+	// for canary in a namespace without labels; a namespace the repository
+	// does not create (its labels are unknown).
+	expectFindings(t, run(injectedPlatform(t, canary, nil), map[string]map[string]string{"istio-ingress": {"istio.io/rev": "canary"}}))
+	expectFindings(t, run(injectedPlatform(t, nil, nil), map[string]map[string]string{"istio-ingress": {}}))
+	expectFindings(t, run(injectedPlatform(t, nil, nil), legacy))
+	expectFindings(t, run(injectedPlatform(t, canary, canary), map[string]map[string]string{"istio-ingress": {}}))
+	expectFindings(t, run(injectedPlatform(t, canary, nil), nil))
 }

@@ -180,7 +180,8 @@ func DerivePlatform(releases []Release, declared *Platform) (*Platform, []Disagr
 			}
 			installs = true
 			ns := orNamespace(d.Namespace, r.Namespace)
-			g := IngressGateway{Name: d.Name, Namespace: ns, Labels: d.Spec.Template.Labels, File: r.File, Line: r.Line}
+			g := IngressGateway{Name: d.Name, Namespace: ns, Labels: d.Spec.Template.Labels, File: r.File, Line: r.Line,
+				Annotations: d.Spec.Template.Annotations, HostNetwork: d.Spec.Template.Spec.HostNetwork}
 			for _, s := range services {
 				if orNamespace(s.Namespace, r.Namespace) != ns || len(s.Spec.Selector) == 0 || !subset(s.Spec.Selector, g.Labels) {
 					continue

@@ -3,6 +3,7 @@ package mesh
 import (
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -150,7 +151,17 @@ func TestDerivePlatformFromIstioCharts(t *testing.T) {
 			if len(dis) != 0 {
 				t.Errorf("disagreements without platform.yaml: %v", dis)
 			}
-			got := derived{gateways: p.IngressGateways, revisions: p.Revisions, webhooks: webhookStrings(p), root: p.RootNamespace()}
+			// A gateway a release installs carries its pod template's
+			// annotations, which Platform.Inject reads (PLT004): the gateway
+			// chart asks for the gateway injection template.
+			gateways := slices.Clone(p.IngressGateways)
+			for i, g := range gateways {
+				if g.File != "" && g.Annotations["inject.istio.io/templates"] != "gateway" {
+					t.Errorf("gateway %s: pod annotations %v, want the chart's inject.istio.io/templates: gateway", g, g.Annotations)
+				}
+				gateways[i].Annotations = nil
+			}
+			got := derived{gateways: gateways, revisions: p.Revisions, webhooks: webhookStrings(p), root: p.RootNamespace()}
 			if !reflect.DeepEqual(got, tc.want) {
 				t.Errorf("derived platform:\n got %+v\nwant %+v", got, tc.want)
 			}

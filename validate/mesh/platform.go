@@ -86,6 +86,11 @@ type IngressGateway struct {
 	// entry otherwise ("" and 0 for the default profile).
 	File string `yaml:"-"`
 	Line int    `yaml:"-"`
+	// Annotations and HostNetwork are the pod template's, for a gateway a
+	// release installs: with Labels, what the injector's webhooks and its
+	// policy read (Platform.Inject).
+	Annotations map[string]string `yaml:"-"`
+	HostNetwork bool              `yaml:"-"`
 }
 
 // GatewayPort is one port of the gateway's Service.

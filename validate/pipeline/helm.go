@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"path"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 
@@ -266,7 +267,7 @@ func isHelmDir(dir string) bool {
 // declared in the same files, share one DerivedPlatform. The second map
 // gives each DerivedPlatform the *mesh.Platform istiod and the analyzers are
 // asked about: one per content, whichever file declares each gateway.
-func derivePlatforms(hts []*helmTarget, declared *mesh.Platform) (map[string]*check.DerivedPlatform, map[*check.DerivedPlatform]*mesh.Platform) {
+func derivePlatforms(hts []*helmTarget, declared *mesh.Platform, namespaces map[string]map[string]map[string]string) (map[string]*check.DerivedPlatform, map[*check.DerivedPlatform]*mesh.Platform) {
 	byScope := map[string][]mesh.Release{}
 	var scopes []string
 	for _, h := range hts {
@@ -301,10 +302,10 @@ func derivePlatforms(hts []*helmTarget, declared *mesh.Platform) (map[string]*ch
 			gws = append(gws, fmt.Sprintf("%s|%v|%v", g, g.Labels, g.Ports))
 		}
 		what := fmt.Sprintf("%v|%v|%+v|%s|%s", gws, p.Revisions, p.Webhooks, p.MeshYAML, p.RootNamespace())
-		key := fmt.Sprintf("%s|%+v|%v", what, p.IngressGateways, dis)
+		key := fmt.Sprintf("%s|%+v|%v|%v", what, p.IngressGateways, dis, namespaces[s])
 		d, ok := seen[key]
 		if !ok {
-			d = &check.DerivedPlatform{Platform: p, Disagreements: dis}
+			d = &check.DerivedPlatform{Platform: p, Disagreements: dis, Namespaces: namespaces[s]}
 			seen[key] = d
 		}
 		out[s] = d
@@ -314,4 +315,83 @@ func derivePlatforms(hts []*helmTarget, declared *mesh.Platform) (map[string]*ch
 		asked[d] = content[what]
 	}
 	return out, asked
+}
+
+// scopeNamespaces returns, per cluster scope, the labels of each namespace
+// the scope's entry points create (check.DerivedPlatform.Namespaces): the
+// Namespace objects its targets and releases render, else a namespace the
+// engine creates on its own, with no labels but those it is given: Argo CD's
+// syncOptions CreateNamespace=true (spec.syncPolicy.managedNamespaceMetadata
+// labels it) and helm-controller's spec.install.createNamespace.
+func scopeNamespaces(targets []render.Target, indexes []*index.Index, scopeOf func(render.Target) string, entries []*render.EntryPoint, hts []*helmTarget) map[string]map[string]map[string]string {
+	out := map[string]map[string]map[string]string{}
+	put := func(scope, ns string, labels map[string]string, declared bool) {
+		if scope == "" || ns == "" {
+			return
+		}
+		if out[scope] == nil {
+			out[scope] = map[string]map[string]string{}
+		}
+		if _, ok := out[scope][ns]; ok && !declared {
+			return
+		}
+		if labels == nil {
+			labels = map[string]string{}
+		}
+		out[scope][ns] = labels
+	}
+	for _, e := range entries {
+		if e.Engine != render.ArgoCD && e.Engine != render.ArgoHelm {
+			continue
+		}
+		spec, _ := e.Object["spec"].(map[string]any)
+		sync, _ := spec["syncPolicy"].(map[string]any)
+		options, _ := sync["syncOptions"].([]any)
+		if !slices.Contains(options, any("CreateNamespace=true")) {
+			continue
+		}
+		dest, _ := spec["destination"].(map[string]any)
+		ns, _ := dest["namespace"].(string)
+		managed, _ := sync["managedNamespaceMetadata"].(map[string]any)
+		labels := map[string]string{}
+		if l, ok := managed["labels"].(map[string]any); ok {
+			for k, v := range l {
+				if s, ok := v.(string); ok {
+					labels[k] = s
+				}
+			}
+		}
+		put(path.Dir(e.File), ns, labels, false)
+	}
+	for _, h := range hts {
+		if h.rel.Entry.Engine != render.FluxHelm {
+			continue
+		}
+		spec, _ := h.rel.Entry.Object["spec"].(map[string]any)
+		install, _ := spec["install"].(map[string]any)
+		if create, _ := install["createNamespace"].(bool); create {
+			for _, s := range h.scopes {
+				put(s, h.rel.Namespace, nil, false)
+			}
+		}
+	}
+	for i, tg := range targets {
+		if indexes[i] == nil {
+			continue
+		}
+		for _, o := range indexes[i].Kind("Namespace") {
+			put(scopeOf(tg), o.Name, o.Labels(), true)
+		}
+	}
+	for _, h := range hts {
+		if h.ix == nil {
+			continue
+		}
+		for _, o := range h.ix.Kind("Namespace") {
+			for _, s := range h.scopes {
+				put(s, o.Name, o.Labels(), true)
+			}
+		}
+	}
+	return out
 }

@@ -118,6 +118,12 @@ func Run(root string, opts Options) (*Result, error) {
 	return RunTree(tree, opts)
 }
 
+// scopeChecks name the release of the target's own cluster scope (PLT001,
+// PLT004): a target that shares another's render and platform content still
+// runs them, since the two scopes' releases may be declared in different
+// files.
+var scopeChecks = map[string]bool{check.GatewayReleaseUnselected.Code: true, check.GatewayReleaseNotInjected.Code: true}
+
 // RunTree validates an already loaded tree, using every core:
 //
 //  1. prepare each target in turn (checks its sources; writes the in-memory
@@ -232,7 +238,7 @@ func RunTree(tree *render.Tree, opts Options) (*Result, error) {
 			if origin := ix.Origin(); origin != ix && env.Mesh.PlatformFor(origin) == env.Mesh.PlatformFor(ix) {
 				if of, ok := byOrigin[origin]; ok {
 					for _, f := range of {
-						if f.Code == check.GatewayReleaseUnselected.Code {
+						if scopeChecks[f.Code] {
 							continue
 						}
 						if f.Target == origin.Target.ID() {
@@ -241,7 +247,7 @@ func RunTree(tree *render.Tree, opts Options) (*Result, error) {
 						findings = append(findings, f)
 					}
 					for _, c := range checks {
-						if c == check.GatewayReleaseUnselected {
+						if scopeChecks[c.Code] {
 							findings = append(findings, c.Run(ix, env)...)
 						}
 					}
@@ -316,13 +322,14 @@ func RunTree(tree *render.Tree, opts Options) (*Result, error) {
 	// The platform each target lands on is the one its cluster's Istio
 	// releases install (mesh.DerivePlatform over the Helm renders of the
 	// entry point's folder), else platform.yaml's (Istio's default profile).
-	derived, meshPlatforms := derivePlatforms(hts, platform)
 	scopeOf := func(tg render.Target) string {
 		if tg.Entry == nil || tg.Kind.IsHelm() {
 			return ""
 		}
 		return path.Dir(tg.Entry.File)
 	}
+	namespaces := scopeNamespaces(targets, indexes, scopeOf, append(append([]*render.EntryPoint(nil), entries...), helmEntries...), hts)
+	derived, meshPlatforms := derivePlatforms(hts, platform, namespaces)
 	env.Platforms = map[string]*check.DerivedPlatform{}
 	for _, tg := range targets {
 		if d := derived[scopeOf(tg)]; d != nil {
