@@ -249,3 +249,29 @@ func BenchmarkKustomizeCLI(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkPipeline is the validator on n environments in process, warm
+// (after a first run): where the process's time goes, for -cpuprofile and
+// -memprofile (BENCH_SIZES=100 go test -run '^$' -bench Pipeline
+// -cpuprofile cpu.pprof ./validate/bench/).
+func BenchmarkPipeline(b *testing.B) {
+	for _, n := range sizes {
+		b.Run(fmt.Sprintf("N=%d", n), func(b *testing.B) {
+			root, _ := generate(b, n)
+			opts := pipeline.Options{RootNamespace: "istio-system"}
+			if _, err := pipeline.Run(root, opts); err != nil {
+				b.Fatal(err)
+			}
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				res, err := pipeline.Run(root, opts)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if len(res.Findings) > 0 {
+					b.Fatalf("the generated repository has findings: %v", res.Findings[0])
+				}
+			}
+		})
+	}
+}
