@@ -224,7 +224,7 @@ func PrepareArgo(t *Tree, e *EntryPoint, n int) (Target, error) {
 	}
 	if !e.HasOptions() {
 		custom, err := Prepare(t, tg)
-		tg.customSchema = custom
+		tg.SetCustomSchema(custom)
 		return tg, err
 	}
 	name, data, err := argoKustomization(t, e)
@@ -240,7 +240,7 @@ func PrepareArgo(t *Tree, e *EntryPoint, n int) (Target, error) {
 	if data, err = yaml.Marshal(k); err != nil {
 		return fail(err)
 	}
-	shadow, err := t.shadow(e.Path, "argocd", n, name, data)
+	shadow, err := t.Shadow(e.Path, "argocd", n, name, data)
 	if err != nil {
 		return fail(err)
 	}
@@ -249,21 +249,19 @@ func PrepareArgo(t *Tree, e *EntryPoint, n int) (Target, error) {
 	if err != nil {
 		return fail(err)
 	}
-	tg.customSchema = custom
+	tg.SetCustomSchema(custom)
 	return tg, nil
 }
 
-// clusterScoped are the built-in kinds without a namespace.
-var clusterScoped = map[string]bool{
-	"Namespace": true, "Node": true, "PersistentVolume": true, "ClusterRole": true, "ClusterRoleBinding": true,
-	"CustomResourceDefinition": true, "StorageClass": true, "PriorityClass": true, "IngressClass": true,
-	"ValidatingWebhookConfiguration": true, "MutatingWebhookConfiguration": true, "APIService": true,
-	"RuntimeClass": true, "CSIDriver": true, "VolumeAttachment": true, "GatewayClass": true, "ClusterIssuer": true,
+// buildArgo builds a target PrepareArgo prepared as Argo CD's repo-server
+// does, `kustomize build` with the CLI's options, and gives its resources
+// the Application's destination namespace.
+func buildArgo(t *Tree, target Target) (*Result, error) {
+	return Builder{Options: Options(), PostBuild: func(res *Result) error {
+		argoDestination(res)
+		return nil
+	}}.Build(t, target)
 }
-
-// ClusterScoped reports whether kind is one of the built-in kinds without a
-// namespace.
-func ClusterScoped(kind string) bool { return clusterScoped[kind] }
 
 // argoDestination gives the namespaced resources without a namespace the
 // Application's spec.destination.namespace, as Argo CD does when it syncs.
@@ -275,9 +273,9 @@ func argoDestination(res *Result) {
 		return
 	}
 	for _, r := range res.Resources.Resources() {
-		if r.GetNamespace() == "" && !clusterScoped[r.GetKind()] {
+		if r.GetNamespace() == "" && !ClusterScoped(r.GetKind()) {
 			_ = r.SetNamespace(ns)
-			res.destinationSet = true
+			res.MarkNamespaced()
 		}
 	}
 }

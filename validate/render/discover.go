@@ -39,7 +39,8 @@ type Target struct {
 	Without string
 	// tree is the tree a Flux target builds from (its GitRepository's
 	// artifact), when not the repository's.
-	tree         *Tree
+	tree *Tree
+	// vars are a Flux target's postBuild variables.
 	vars         map[string]string
 	customSchema bool
 }
@@ -62,9 +63,28 @@ func (t Target) ID() string {
 // SameSource reports whether two targets build from the same tree.
 func (t Target) SameSource(o Target) bool { return t.tree == o.tree }
 
+// Artifact is the tree the target builds from when it is not the
+// repository's (a Flux target's GitRepository artifact, Tree.Filter), or nil.
+func (t Target) Artifact() *Tree { return t.tree }
+
+// SetArtifact makes the target build from a, a tree Tree.Filter made of the
+// repository: its engine's Prepare sets it.
+func (t *Target) SetArtifact(a *Tree) { t.tree = a }
+
+// Variables are a Flux target's postBuild variables, resolved when it was
+// prepared: what the engine substitutes after the build.
+func (t Target) Variables() map[string]string { return t.vars }
+
+// SetVariables records the postBuild variables the engine's Prepare resolved.
+func (t *Target) SetVariables(vars map[string]string) { t.vars = vars }
+
 // CustomSchema reports whether a prepared entry point's kustomizations set
 // openapi:, which Kustomize keeps in process-wide state.
 func (t Target) CustomSchema() bool { return t.customSchema }
+
+// SetCustomSchema records what the engine's Prepare found: whether a
+// kustomization the target reaches sets openapi:.
+func (t *Target) SetCustomSchema(custom bool) { t.customSchema = custom }
 
 // Discover lists, in a stable order, the targets the repository's layout
 // gives, before its entry points are read:

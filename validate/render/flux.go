@@ -9,7 +9,6 @@ import (
 	"path"
 	"path/filepath"
 	"regexp"
-	"sort"
 	"strings"
 
 	"github.com/fluxcd/pkg/envsubst"
@@ -18,6 +17,7 @@ import (
 	"github.com/fluxcd/pkg/sourceignore/gitignore"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
+	"sigs.k8s.io/kustomize/api/resmap"
 	"sigs.k8s.io/kustomize/api/resource"
 	"sigs.k8s.io/kustomize/api/types"
 	"sigs.k8s.io/yaml"
@@ -39,7 +39,7 @@ import (
 type FluxSources struct {
 	tree *Tree
 	dir  string // the tree on disk: its directories, .sourceignore files, and the paths materialize wrote
-	docs []document
+	objs []ClusterObject
 	// filtered caches a tree per set of ignore rules.
 	filtered map[string]*Tree
 	// written are the directories materialize has written; made, the
@@ -57,7 +57,7 @@ func NewFluxSources(t *Tree) (*FluxSources, error) {
 		return nil, fmt.Errorf("flux: %w", err)
 	}
 	fs := &FluxSources{tree: t, dir: dir, filtered: map[string]*Tree{}, written: map[string]bool{}, made: map[string]bool{}}
-	for _, rel := range t.files() {
+	for _, rel := range t.FilesUnder(".") {
 		if path.Base(rel) == sourceignore.IgnoreFile {
 			if err := fs.write(rel); err != nil {
 				fs.Close()
@@ -65,12 +65,12 @@ func NewFluxSources(t *Tree) (*FluxSources, error) {
 			}
 		}
 	}
-	l, err := scanLayout(t)
+	objs, err := ClusterObjects(t)
 	if err != nil {
 		fs.Close()
 		return nil, err
 	}
-	fs.docs = l.docs
+	fs.objs = objs
 	return fs, nil
 }
 
@@ -101,7 +101,7 @@ func (fs *FluxSources) materialize(dir string) error {
 		return nil
 	}
 	fs.written[dir] = true
-	for _, rel := range fs.tree.filesUnder(dir) {
+	for _, rel := range fs.tree.FilesUnder(dir) {
 		if path.Base(rel) == sourceignore.IgnoreFile {
 			continue // written by NewFluxSources
 		}
@@ -114,35 +114,6 @@ func (fs *FluxSources) materialize(dir string) error {
 
 // Close removes the temporary copy.
 func (fs *FluxSources) Close() { _ = os.RemoveAll(fs.dir) }
-
-// files lists every file of the tree, repository-relative, except the
-// validator's own in-memory additions.
-func (t *Tree) files() []string { return t.filesUnder(".") }
-
-// FilesUnder lists the repository files below dir, repository-relative, in
-// order, without the validator's in-memory additions.
-func (t *Tree) FilesUnder(dir string) []string { return t.filesUnder(dir) }
-
-// filesUnder lists the files below dir, as files does.
-func (t *Tree) filesUnder(dir string) []string {
-	var out []string
-	_ = t.fs.Walk(t.Abs(dir), func(p string, info os.FileInfo, err error) error {
-		if err != nil {
-			return nil
-		}
-		rel := t.Rel(p)
-		if info.IsDir() {
-			if rel != "." && strings.HasPrefix(path.Base(rel), ".meshops-") {
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		out = append(out, rel)
-		return nil
-	})
-	sort.Strings(out)
-	return out
-}
 
 // source returns the tree a Flux Kustomization builds from: the artifact
 // source-controller would produce from the GitRepository it names.
@@ -157,11 +128,11 @@ func (fs *FluxSources) source(e *EntryPoint) (*Tree, error) {
 	}
 	var ignore *string
 	found := ref.Name == "flux-system" && ns == "flux-system" // flux bootstrap creates it
-	for _, d := range fs.docs {
-		if d.cluster == e.Cluster && d.obj["kind"] == "GitRepository" && groupOf(fmt.Sprint(d.obj["apiVersion"])) == "source.toolkit.fluxcd.io" &&
-			metaString(d.obj, "name") == ref.Name && metaString(d.obj, "namespace") == ns {
+	for _, o := range fs.objs {
+		if o.Cluster == e.Cluster && o.Object["kind"] == "GitRepository" && o.Group() == "source.toolkit.fluxcd.io" &&
+			o.Name() == ref.Name && o.Namespace() == ns {
 			found = true
-			spec, _ := d.obj["spec"].(map[string]any)
+			spec, _ := o.Object["spec"].(map[string]any)
 			if s, ok := spec["ignore"].(string); ok {
 				ignore = &s
 			}
@@ -197,22 +168,7 @@ func (fs *FluxSources) filter(ignore *string) (*Tree, error) {
 		ps = append(ps, sourceignore.ReadPatterns(strings.NewReader(*ignore), nil)...)
 	}
 	m := sourceignore.NewDefaultMatcher(ps, nil)
-	out := NewTree(fs.tree.Dir)
-	out.artifactOf = fs.tree
-	for _, rel := range fs.tree.files() {
-		if ignored(m, rel) {
-			out.dropped = append(out.dropped, rel)
-			continue
-		}
-		data, err := fs.tree.ReadFile(rel)
-		if err != nil {
-			return nil, err
-		}
-		if err := out.Add(rel, data); err != nil {
-			return nil, err
-		}
-	}
-	return out, nil
+	return fs.tree.Filter(func(rel string) bool { return ignored(m, rel) })
 }
 
 // ignored reports whether the file or one of its directories matches.
@@ -237,7 +193,7 @@ func (fs *FluxSources) PrepareFlux(e *EntryPoint, n int) (Target, error) {
 	if err != nil {
 		return fail(err)
 	}
-	tg.tree = src
+	tg.SetArtifact(src)
 	if e.Path == "." || !src.IsDir(e.Path) {
 		return fail(fmt.Errorf("kustomization path not found: %s", e.Path))
 	}
@@ -264,7 +220,7 @@ func (fs *FluxSources) PrepareFlux(e *EntryPoint, n int) (Target, error) {
 	if err != nil {
 		return fail(err)
 	}
-	shadow, err := src.shadow(e.Path, "flux", n, filepath.Base(kfile), data)
+	shadow, err := src.Shadow(e.Path, "flux", n, filepath.Base(kfile), data)
 	if err != nil {
 		return fail(err)
 	}
@@ -273,11 +229,12 @@ func (fs *FluxSources) PrepareFlux(e *EntryPoint, n int) (Target, error) {
 	if err != nil {
 		return fail(err)
 	}
-	tg.customSchema = custom
-	tg.vars, err = fs.variables(e)
+	tg.SetCustomSchema(custom)
+	vars, err := fs.variables(e)
 	if err != nil {
 		return fail(err)
 	}
+	tg.SetVariables(vars)
 	return tg, nil
 }
 
@@ -294,27 +251,6 @@ func componentDirs(e *EntryPoint) []string {
 	return out
 }
 
-// shadow copies dir (files and subdirectories) to a sibling directory
-// .meshops-<engine>-<n>-<base>, replacing its kustomization file by
-// kfile/data, and returns the sibling's path.
-func (t *Tree) shadow(dir, engine string, n int, kfile string, data []byte) (string, error) {
-	sib := path.Join(path.Dir(dir), fmt.Sprintf(".meshops-%s-%d-%s", engine, n, path.Base(dir)))
-	for _, rel := range t.filesUnder(dir) {
-		sub := strings.TrimPrefix(rel, dir+"/")
-		if !strings.Contains(sub, "/") && KustomizationFile(t, dir) == rel {
-			continue // replaced below
-		}
-		b, err := t.ReadFile(rel)
-		if err != nil {
-			return "", err
-		}
-		if err := t.Add(path.Join(sib, sub), b); err != nil {
-			return "", err
-		}
-	}
-	return sib, t.Add(path.Join(sib, kfile), data)
-}
-
 // variables resolves postBuild: substituteFrom's ConfigMaps and Secrets from
 // those the entry point's cluster folder declares in the Kustomization's
 // namespace (kustomize-controller reads them from the cluster), in order,
@@ -328,10 +264,10 @@ func (fs *FluxSources) variables(e *EntryPoint) (map[string]string, error) {
 	vars := map[string]string{}
 	for _, ref := range pb.SubstituteFrom {
 		var found map[string]any
-		for _, d := range fs.docs {
-			if d.cluster == e.Cluster && d.obj["kind"] == ref.Kind && d.obj["apiVersion"] == "v1" &&
-				metaString(d.obj, "name") == ref.Name && metaString(d.obj, "namespace") == e.Namespace {
-				found = d.obj
+		for _, o := range fs.objs {
+			if o.Cluster == e.Cluster && o.Object["kind"] == ref.Kind && o.Object["apiVersion"] == "v1" &&
+				o.Name() == ref.Name && o.Namespace() == e.Namespace {
+				found = o.Object
 			}
 		}
 		if found == nil {
@@ -415,7 +351,7 @@ func postBuild(res *Result) error {
 		// mode (which skips its cluster reads): the same values in the same
 		// precedence.
 		vars := map[string]any{}
-		for k, v := range res.Target.vars {
+		for k, v := range res.Target.Variables() {
 			vars[k] = v
 		}
 		u.Object = map[string]any{"metadata": map[string]any{"name": e.Name, "namespace": e.Namespace},
@@ -430,10 +366,10 @@ func postBuild(res *Result) error {
 			continue
 		}
 		var undefined []string
-		if len(res.Target.vars) > 0 || always {
+		if len(res.Target.Variables()) > 0 || always {
 			if data, err := r.AsYAML(); err == nil && r.GetLabels()["kustomize.toolkit.fluxcd.io/substitute"] != "disabled" &&
 				r.GetAnnotations()["kustomize.toolkit.fluxcd.io/substitute"] != "disabled" {
-				undefined = undefinedVars(string(data), res.Target.vars)
+				undefined = undefinedVars(string(data), res.Target.Variables())
 			}
 		}
 		out, err := fluxkustomize.SubstituteVariables(context.Background(), nil, u, r,
@@ -472,13 +408,24 @@ func postBuild(res *Result) error {
 	return nil
 }
 
+// buildFlux builds a target PrepareFlux prepared as kustomize-controller
+// does: Kustomize with no load restrictions and no plugins, then postBuild.
+func buildFlux(t *Tree, target Target) (*Result, error) {
+	b := Builder{Options: Options(), PostBuild: postBuild}
+	b.Options.LoadRestrictions = types.LoadRestrictionsNone
+	if target.CustomSchema() {
+		b.Kustomize = fluxBuild
+	}
+	return b.Build(t, target)
+}
+
 // fluxBuild builds with fluxcd/pkg/kustomize's Build: it holds a
 // package-wide lock and resets kyaml's OpenAPI schema around the build, so
 // a custom openapi: schema does not leak into other builds.
-func fluxBuild(t *Tree, dir string) (*Result, error) {
-	m, err := fluxkustomize.Build(t.fs, t.Abs(dir))
+func fluxBuild(t *Tree, dir string) (resmap.ResMap, error) {
+	m, err := fluxkustomize.Build(t.FS(), t.Abs(dir))
 	if err != nil {
 		return nil, errors.New(strings.ReplaceAll(err.Error(), t.Root+"/", ""))
 	}
-	return &Result{Resources: m}, nil
+	return m, nil
 }

@@ -102,10 +102,12 @@ func PrepareWithout(t *Tree, dir string, tr Transformer, n int) (Target, error) 
 	if err != nil {
 		return fail(err)
 	}
-	if tg.BuildDir, err = t.shadow(dir, "without", n, path.Base(tr.File), out); err != nil {
+	if tg.BuildDir, err = t.Shadow(dir, "without", n, path.Base(tr.File), out); err != nil {
 		return fail(err)
 	}
-	if tg.customSchema, err = checkSources(t, tg.BuildDir); err != nil {
+	custom, err := checkSources(t, tg.BuildDir)
+	tg.SetCustomSchema(custom)
+	if err != nil {
 		return fail(err)
 	}
 	return tg, nil
