@@ -8,6 +8,8 @@ import (
 	"sigs.k8s.io/kustomize/api/resource"
 
 	"meshops.dev/meshops/validate/render"
+	"meshops.dev/meshops/validate/render/argocd"
+	"meshops.dev/meshops/validate/render/engine"
 )
 
 // renderClusters renders what each cluster applies, keyed by its folder
@@ -82,7 +84,7 @@ func renderClusters(t *render.Tree) (map[string]map[string]string, error) {
 			}
 			tg, err = flux.PrepareFlux(e, i)
 		default:
-			tg, err = render.PrepareArgo(t, e, i)
+			tg, err = argocd.Prepare(t, e, i)
 		}
 		if err != nil {
 			return nil, fmt.Errorf("%s: %s: %w", t.Dir, e.ID(), err)
@@ -102,7 +104,7 @@ func renderClusters(t *render.Tree) (map[string]map[string]string, error) {
 		}
 	}
 	for _, tg := range prepared {
-		res, err := render.Build(t, tg)
+		res, err := engine.Build(t, tg)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %s: %w", t.Dir, tg.Entry.ID(), err)
 		}

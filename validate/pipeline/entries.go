@@ -8,6 +8,7 @@ import (
 
 	"meshops.dev/meshops/validate/check"
 	"meshops.dev/meshops/validate/render"
+	"meshops.dev/meshops/validate/render/argocd"
 )
 
 // plan is what a run renders: the overlays and cluster folders Discover
@@ -106,7 +107,7 @@ func planTargets(tree *render.Tree, discovered []render.Target, entries []*rende
 			}
 			tg, err = p.flux.PrepareFlux(e, i)
 		case render.ArgoCD:
-			tg, err = render.PrepareArgo(tree, e, i)
+			tg, err = argocd.Prepare(tree, e, i)
 		}
 		if err != nil {
 			var re *render.Error

@@ -19,6 +19,7 @@ import (
 	"meshops.dev/meshops/validate/istio"
 	"meshops.dev/meshops/validate/mesh"
 	"meshops.dev/meshops/validate/render"
+	"meshops.dev/meshops/validate/render/engine"
 	"meshops.dev/meshops/validate/render/helm"
 	"meshops.dev/meshops/validate/settings"
 )
@@ -277,7 +278,7 @@ func RunTree(tree *render.Tree, opts Options) (*Result, error) {
 		go func() {
 			defer built.Done()
 			for i := range next {
-				res, err := render.Build(tree, targets[i])
+				res, err := engine.Build(tree, targets[i])
 				if err != nil {
 					errs[i] = err
 					continue
@@ -304,7 +305,7 @@ func RunTree(tree *render.Tree, opts Options) (*Result, error) {
 				continue
 			}
 		}
-		res, err := render.Build(tree, targets[i])
+		res, err := engine.Build(tree, targets[i])
 		if err != nil {
 			errs[i] = err
 			continue

@@ -225,7 +225,7 @@ func (fs *FluxSources) PrepareFlux(e *EntryPoint, n int) (Target, error) {
 		return fail(err)
 	}
 	tg.BuildDir = shadow
-	custom, err := checkSources(src, shadow)
+	custom, err := CheckSources(src, shadow)
 	if err != nil {
 		return fail(err)
 	}

@@ -49,7 +49,7 @@ func Prepare(t *Tree, target Target) (customSchema bool, err error) {
 			return fail(err)
 		}
 	}
-	customSchema, err = checkSources(t, target.Dir)
+	customSchema, err = CheckSources(t, target.Dir)
 	if err != nil {
 		return fail(err)
 	}
@@ -63,7 +63,7 @@ func Prepare(t *Tree, target Target) (customSchema bool, err error) {
 }
 
 // Build renders a prepared target as its engine does: the Kustomize CLI's
-// rules (Options), Flux's (buildFlux) or Argo CD's (buildArgo). It only reads the tree, so builds may run concurrently, unless a target
+// rules (Options) or Flux's (buildFlux). It only reads the tree, so builds may run concurrently, unless a target
 // sets a custom OpenAPI schema: Kustomize keeps the schema in process-wide
 // state (kustomize issue #3659, the reason Flux serialises its builds), so
 // one such build would change the others' result.
@@ -71,8 +71,6 @@ func Build(t *Tree, target Target) (*Result, error) {
 	switch target.Kind {
 	case Flux:
 		return buildFlux(t, target)
-	case ArgoCD:
-		return buildArgo(t, target)
 	}
 	return Builder{Options: Options()}.Build(t, target)
 }

@@ -85,15 +85,9 @@ func errLine(data []byte, err error) int {
 // it, and refuses what would make a render reach the network or the world
 // outside the repository, loop, or fail with a message that names no file:
 // remote references, missing or escaping paths, cycles, and kustomization
-// files that do not parse.
-func CheckSources(t *Tree, dir string) error {
-	_, err := checkSources(t, dir)
-	return err
-}
-
-// checkSources is CheckSources, also reporting whether a kustomization sets
-// openapi: (a custom schema).
-func checkSources(t *Tree, dir string) (customSchema bool, err error) {
+// files that do not parse. customSchema reports whether a kustomization sets
+// openapi: (a custom schema), which Kustomize keeps in process-wide state.
+func CheckSources(t *Tree, dir string) (customSchema bool, err error) {
 	err = checkDir(t, dir, nil, &customSchema)
 	return customSchema, err
 }

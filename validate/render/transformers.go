@@ -105,7 +105,7 @@ func PrepareWithout(t *Tree, dir string, tr Transformer, n int) (Target, error) 
 	if tg.BuildDir, err = t.Shadow(dir, "without", n, path.Base(tr.File), out); err != nil {
 		return fail(err)
 	}
-	custom, err := checkSources(t, tg.BuildDir)
+	custom, err := CheckSources(t, tg.BuildDir)
 	tg.SetCustomSchema(custom)
 	if err != nil {
 		return fail(err)
