@@ -10,6 +10,7 @@ import (
 	"meshops.dev/meshops/validate/render"
 	"meshops.dev/meshops/validate/render/argocd"
 	"meshops.dev/meshops/validate/render/engine"
+	"meshops.dev/meshops/validate/render/flux"
 )
 
 // renderClusters renders what each cluster applies, keyed by its folder
@@ -61,10 +62,10 @@ func renderClusters(t *render.Tree) (map[string]map[string]string, error) {
 		return nil
 	}
 	// Prepare every entry point before any build: preparing writes to the tree.
-	var flux *render.FluxSources
+	var sources *flux.Sources
 	defer func() {
-		if flux != nil {
-			flux.Close()
+		if sources != nil {
+			sources.Close()
 		}
 	}()
 	deployed := map[string]bool{}
@@ -77,12 +78,12 @@ func renderClusters(t *render.Tree) (map[string]map[string]string, error) {
 		var tg render.Target
 		switch e.Engine {
 		case render.Flux:
-			if flux == nil {
-				if flux, err = render.NewFluxSources(t); err != nil {
+			if sources == nil {
+				if sources, err = flux.NewSources(t); err != nil {
 					return nil, err
 				}
 			}
-			tg, err = flux.PrepareFlux(e, i)
+			tg, err = sources.Prepare(e, i)
 		default:
 			tg, err = argocd.Prepare(t, e, i)
 		}

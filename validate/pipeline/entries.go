@@ -9,6 +9,7 @@ import (
 	"meshops.dev/meshops/validate/check"
 	"meshops.dev/meshops/validate/render"
 	"meshops.dev/meshops/validate/render/argocd"
+	"meshops.dev/meshops/validate/render/flux"
 )
 
 // plan is what a run renders: the overlays and cluster folders Discover
@@ -23,7 +24,7 @@ type plan struct {
 	hidden map[string]bool
 	// failed are the entry points that cannot be rendered, as GO001 findings.
 	failed []check.Finding
-	flux   *render.FluxSources
+	flux   *flux.Sources
 	// shareWith maps a plain Flux entry point's target to a plain Argo CD
 	// one of the same path, whose build it may reuse (Result.Share).
 	shareWith map[int]int
@@ -101,11 +102,11 @@ func planTargets(tree *render.Tree, discovered []render.Target, entries []*rende
 		switch e.Engine {
 		case render.Flux:
 			if p.flux == nil {
-				if p.flux, err = render.NewFluxSources(tree); err != nil {
+				if p.flux, err = flux.NewSources(tree); err != nil {
 					return nil, err
 				}
 			}
-			tg, err = p.flux.PrepareFlux(e, i)
+			tg, err = p.flux.Prepare(e, i)
 		case render.ArgoCD:
 			tg, err = argocd.Prepare(tree, e, i)
 		}

@@ -62,16 +62,12 @@ func Prepare(t *Tree, target Target) (customSchema bool, err error) {
 	return customSchema, nil
 }
 
-// Build renders a prepared target as its engine does: the Kustomize CLI's
-// rules (Options) or Flux's (buildFlux). It only reads the tree, so builds may run concurrently, unless a target
+// Build renders a prepared target with the Kustomize CLI's rules (Options).
+// It only reads the tree, so builds may run concurrently, unless a target
 // sets a custom OpenAPI schema: Kustomize keeps the schema in process-wide
 // state (kustomize issue #3659, the reason Flux serialises its builds), so
 // one such build would change the others' result.
 func Build(t *Tree, target Target) (*Result, error) {
-	switch target.Kind {
-	case Flux:
-		return buildFlux(t, target)
-	}
 	return Builder{Options: Options()}.Build(t, target)
 }
 

@@ -137,6 +137,14 @@ func (r *Result) Memo(rel, purpose string, compute func() any) any {
 // ReadFile reads a repository file from the tree the result was rendered from.
 func (r *Result) ReadFile(rel string) ([]byte, error) { return r.tree.ReadFile(rel) }
 
+// UndefinedVar is a Flux variable a resource uses that no substitute,
+// substituteFrom or default defines: Flux, without strict substitution,
+// replaces it by "".
+type UndefinedVar struct {
+	Resource *resource.Resource // as rendered
+	Names    []string
+}
+
 // clusterScoped are the built-in kinds without a namespace.
 var clusterScoped = map[string]bool{
 	"Namespace": true, "Node": true, "PersistentVolume": true, "ClusterRole": true, "ClusterRoleBinding": true,

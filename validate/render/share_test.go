@@ -5,6 +5,7 @@ import (
 
 	"meshops.dev/meshops/validate/render"
 	"meshops.dev/meshops/validate/render/argocd"
+	"meshops.dev/meshops/validate/render/flux"
 )
 
 // loadRepository loads the repository this package lives in.
@@ -26,31 +27,31 @@ func shareDev(t *testing.T, tree *render.Tree) bool {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var argo, flux *render.EntryPoint
+	var argoEntry, fluxEntry *render.EntryPoint
 	for _, e := range entries {
 		if e.Cluster != "clusters/dev" || e.Path != "overlays/dev" {
 			continue
 		}
 		switch e.Engine {
 		case render.ArgoCD:
-			argo = e
+			argoEntry = e
 		case render.Flux:
-			flux = e
+			fluxEntry = e
 		}
 	}
-	if argo == nil || flux == nil {
+	if argoEntry == nil || fluxEntry == nil {
 		t.Fatal("clusters/dev has no Argo CD Application and Flux Kustomization of overlays/dev")
 	}
-	argoTarget, err := argocd.Prepare(tree, argo, 0)
+	argoTarget, err := argocd.Prepare(tree, argoEntry, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	sources, err := render.NewFluxSources(tree)
+	sources, err := flux.NewSources(tree)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer sources.Close()
-	fluxTarget, err := sources.PrepareFlux(flux, 1)
+	fluxTarget, err := sources.Prepare(fluxEntry, 1)
 	if err != nil {
 		t.Fatal(err)
 	}

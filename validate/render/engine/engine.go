@@ -12,11 +12,14 @@ package engine
 import (
 	"meshops.dev/meshops/validate/render"
 	"meshops.dev/meshops/validate/render/argocd"
+	"meshops.dev/meshops/validate/render/flux"
 )
 
 // Build renders a prepared target with the engine its Kind names.
 func Build(t *render.Tree, target render.Target) (*render.Result, error) {
 	switch target.Kind {
+	case render.Flux:
+		return flux.Build(t, target)
 	case render.ArgoCD:
 		return argocd.Build(t, target)
 	}
