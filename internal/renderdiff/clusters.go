@@ -11,6 +11,7 @@ import (
 	"meshops.dev/meshops/validate/render/argocd"
 	"meshops.dev/meshops/validate/render/engine"
 	"meshops.dev/meshops/validate/render/flux"
+	"meshops.dev/meshops/validate/render/kustomize"
 )
 
 // renderClusters renders what each cluster applies, keyed by its folder
@@ -96,7 +97,7 @@ func renderClusters(t *render.Tree) (map[string]map[string]string, error) {
 		if tg.Kind == render.Overlay && deployed[tg.Dir] {
 			continue
 		}
-		res, err := render.Render(t, tg)
+		res, err := kustomize.Render(t, tg)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", t.Dir, err)
 		}

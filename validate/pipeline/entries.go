@@ -10,6 +10,7 @@ import (
 	"meshops.dev/meshops/validate/render"
 	"meshops.dev/meshops/validate/render/argocd"
 	"meshops.dev/meshops/validate/render/flux"
+	"meshops.dev/meshops/validate/render/kustomize"
 )
 
 // plan is what a run renders: the overlays and cluster folders Discover
@@ -33,7 +34,7 @@ type plan struct {
 	reported map[string]bool
 	// without maps a hidden baseline's ID to the transformer it leaves out
 	// of its directory's kustomization; baselines lists them by directory.
-	without   map[string]render.Transformer
+	without   map[string]kustomize.Transformer
 	baselines map[string][]string
 	// helm are the IDs of the Helm release targets (file#name), which
 	// findings keep as their target.
@@ -55,8 +56,8 @@ func (p *plan) pathFailure(tree *render.Tree, dir string) ([]check.Finding, bool
 	err, ok := p.plainErr[dir]
 	if !ok {
 		base := render.Target{Kind: render.Overlay, Dir: dir, Generated: render.KustomizationFile(tree, dir) == ""}
-		if _, err = render.Prepare(tree, base); err == nil {
-			_, err = render.Build(tree, base)
+		if _, err = kustomize.Prepare(tree, base); err == nil {
+			_, err = kustomize.Build(tree, base)
 		}
 		p.plainErr[dir] = err
 	}
@@ -156,7 +157,7 @@ func planTargets(tree *render.Tree, discovered []render.Target, entries []*rende
 		if tg.Entry.HasOptions() && !plain[tg.Dir] {
 			plain[tg.Dir] = true
 			base := render.Target{Kind: render.Overlay, Dir: tg.Dir, Generated: render.KustomizationFile(tree, tg.Dir) == ""}
-			if _, err := render.Prepare(tree, base); err == nil {
+			if _, err := kustomize.Prepare(tree, base); err == nil {
 				p.targets = append(p.targets, base)
 				p.hidden[base.ID()] = true
 			}
@@ -296,7 +297,7 @@ func byDirectory(p *plan, findings []check.Finding) []check.Finding {
 // transformers (namePrefix, namespace, replacements...), one hidden build
 // per transformer without it: what tells which findings it causes.
 func (p *plan) planBaselines(tree *render.Tree) {
-	p.without, p.baselines = map[string]render.Transformer{}, map[string][]string{}
+	p.without, p.baselines = map[string]kustomize.Transformer{}, map[string][]string{}
 	done := map[string]bool{}
 	var added []render.Target
 	for _, tg := range p.targets {
@@ -304,8 +305,8 @@ func (p *plan) planBaselines(tree *render.Tree) {
 			continue
 		}
 		done[tg.Dir] = true
-		for _, tr := range render.Transformers(tree, tg.Dir) {
-			base, err := render.PrepareWithout(tree, tg.Dir, tr, len(p.without))
+		for _, tr := range kustomize.Transformers(tree, tg.Dir) {
+			base, err := kustomize.PrepareWithout(tree, tg.Dir, tr, len(p.without))
 			if err != nil {
 				continue // without it the build fails: it causes nothing the validator can tell
 			}

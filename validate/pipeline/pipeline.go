@@ -21,6 +21,7 @@ import (
 	"meshops.dev/meshops/validate/render"
 	"meshops.dev/meshops/validate/render/engine"
 	"meshops.dev/meshops/validate/render/helm"
+	"meshops.dev/meshops/validate/render/kustomize"
 	"meshops.dev/meshops/validate/settings"
 )
 
@@ -194,7 +195,7 @@ func RunTree(tree *render.Tree, opts Options) (*Result, error) {
 			}
 			continue
 		}
-		custom, err := render.Prepare(tree, tg)
+		custom, err := kustomize.Prepare(tree, tg)
 		if err != nil {
 			remote = append(remote, renderFinding(tree, tg, err))
 			repo.Failed[tg.Dir] = err

@@ -3,6 +3,7 @@ package render
 import (
 	"fmt"
 	"path"
+	"regexp"
 	"strings"
 
 	"sigs.k8s.io/kustomize/api/konfig"
@@ -35,7 +36,7 @@ type Target struct {
 	// change the kustomization: a copy of Dir beside it.
 	BuildDir string
 	// Without names the transformer a baseline leaves out of Dir's
-	// kustomization (PrepareWithout), "" for every other target.
+	// kustomization (kustomize.PrepareWithout), "" for every other target.
 	Without string
 	// tree is the tree a Flux target builds from (its GitRepository's
 	// artifact), when not the repository's.
@@ -177,6 +178,14 @@ func KustomizationFile(t *Tree, dir string) string {
 	return ""
 }
 
+// remoteRef matches what Kustomize would fetch over the network: URLs, go-getter
+// style git:: references, scp-like git@host:path and bare host/path forms.
+var remoteRef = regexp.MustCompile(`^([a-zA-Z][a-zA-Z0-9+.-]*://|git::|git@|[a-zA-Z0-9-]+(\.[a-zA-Z0-9-]+)+(:[0-9]+)?/)`)
+
+// IsRemote reports whether a kustomization resource, component or base names
+// something Kustomize would download rather than read from the repository.
+func IsRemote(ref string) bool { return remoteRef.MatchString(ref) }
+
 func isManifest(name string) bool {
 	return strings.HasSuffix(name, ".yaml") || strings.HasSuffix(name, ".yml")
 }
@@ -191,11 +200,11 @@ func hasManifests(t *Tree, dir string) bool {
 	return false
 }
 
-// manifestsBelow lists, relative to dir, what Flux's kustomization generator
+// ManifestsBelow lists, relative to dir, what Flux's kustomization generator
 // would: every manifest in dir and below it, except that a subdirectory with
 // its own kustomization file (flux bootstrap's flux-system/) is listed as a
 // directory and not entered.
-func manifestsBelow(t *Tree, dir string) []string {
+func ManifestsBelow(t *Tree, dir string) []string {
 	var out []string
 	var walk func(rel string)
 	walk = func(rel string) {

@@ -1,8 +1,6 @@
 package render
 
 import (
-	"fmt"
-
 	"sigs.k8s.io/kustomize/api/resmap"
 	"sigs.k8s.io/kustomize/api/resource"
 )
@@ -156,12 +154,3 @@ var clusterScoped = map[string]bool{
 // ClusterScoped reports whether kind is one of the built-in kinds without a
 // namespace.
 func ClusterScoped(kind string) bool { return clusterScoped[kind] }
-
-// Error is a target that could not be rendered.
-type Error struct {
-	Target Target
-	Err    error
-}
-
-func (e *Error) Error() string { return fmt.Sprintf("render %s: %v", e.Target.Dir, e.Err) }
-func (e *Error) Unwrap() error { return e.Err }

@@ -23,6 +23,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"meshops.dev/meshops/validate/render"
+	"meshops.dev/meshops/validate/render/kustomize"
 )
 
 // argoEdit is one `kustomize edit` command line Argo CD's repo-server runs.
@@ -203,7 +204,7 @@ func Prepare(t *render.Tree, e *render.EntryPoint, n int) (render.Target, error)
 		return fail(fmt.Errorf("app path does not exist: %s", e.Path))
 	}
 	if !e.HasOptions() {
-		custom, err := render.Prepare(t, tg)
+		custom, err := kustomize.Prepare(t, tg)
 		tg.SetCustomSchema(custom)
 		return tg, err
 	}
@@ -225,7 +226,7 @@ func Prepare(t *render.Tree, e *render.EntryPoint, n int) (render.Target, error)
 		return fail(err)
 	}
 	tg.BuildDir = shadow
-	custom, err := render.CheckSources(t, shadow)
+	custom, err := kustomize.CheckSources(t, shadow)
 	if err != nil {
 		return fail(err)
 	}
@@ -237,7 +238,7 @@ func Prepare(t *render.Tree, e *render.EntryPoint, n int) (render.Target, error)
 // `kustomize build` with the CLI's options, and gives its resources the
 // Application's destination namespace.
 func Build(t *render.Tree, target render.Target) (*render.Result, error) {
-	return render.Builder{Options: render.Options(), PostBuild: func(res *render.Result) error {
+	return kustomize.Builder{Options: kustomize.Options(), PostBuild: func(res *render.Result) error {
 		argoDestination(res)
 		return nil
 	}}.Build(t, target)

@@ -13,6 +13,7 @@ import (
 	"meshops.dev/meshops/validate/render"
 	"meshops.dev/meshops/validate/render/argocd"
 	"meshops.dev/meshops/validate/render/flux"
+	"meshops.dev/meshops/validate/render/kustomize"
 )
 
 // Build renders a prepared target with the engine its Kind names.
@@ -23,5 +24,5 @@ func Build(t *render.Tree, target render.Target) (*render.Result, error) {
 	case render.ArgoCD:
 		return argocd.Build(t, target)
 	}
-	return render.Build(t, target)
+	return kustomize.Build(t, target)
 }

@@ -14,6 +14,7 @@ import (
 	"sigs.k8s.io/kustomize/api/types"
 
 	"meshops.dev/meshops/validate/render"
+	"meshops.dev/meshops/validate/render/kustomize"
 )
 
 // varNotSet matches envsubst's strict-mode error, which names the variable.
@@ -115,7 +116,7 @@ func postBuild(res *render.Result) error {
 // Build builds a target Sources.Prepare prepared as kustomize-controller
 // does: Kustomize with no load restrictions and no plugins, then postBuild.
 func Build(t *render.Tree, target render.Target) (*render.Result, error) {
-	b := render.Builder{Options: render.Options(), PostBuild: postBuild}
+	b := kustomize.Builder{Options: kustomize.Options(), PostBuild: postBuild}
 	b.Options.LoadRestrictions = types.LoadRestrictionsNone
 	if target.CustomSchema() {
 		b.Kustomize = fluxBuild

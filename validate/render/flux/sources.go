@@ -27,6 +27,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"meshops.dev/meshops/validate/render"
+	"meshops.dev/meshops/validate/render/kustomize"
 )
 
 // Sources is what Flux entry points need from the whole repository: the
@@ -221,7 +222,7 @@ func (fs *Sources) Prepare(e *render.EntryPoint, n int) (render.Target, error) {
 		return fail(err)
 	}
 	tg.BuildDir = shadow
-	custom, err := render.CheckSources(src, shadow)
+	custom, err := kustomize.CheckSources(src, shadow)
 	if err != nil {
 		return fail(err)
 	}

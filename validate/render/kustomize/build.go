@@ -1,4 +1,14 @@
-package render
+// Package kustomize is the Kustomize CLI's engine: it renders an overlay, a
+// cluster folder or a hidden baseline as `kustomize build` does, with
+// sigs.k8s.io/kustomize/api and the CLI's defaults (Options: legacy order,
+// load restrictions, no plugins), through an in-memory wrapper kustomization
+// that asks for origin annotations, so that every resource keeps the file
+// that declared it. Prepare first refuses what would reach the network or
+// fail without naming a file (CheckSources) and, for a folder without a
+// kustomization, writes the one Flux would generate; PrepareWithout prepares
+// a build without one of a kustomization's transformers. Flux's and Argo CD's
+// engines run Kustomize through its Builder.
+package kustomize
 
 import (
 	"errors"
@@ -11,6 +21,8 @@ import (
 	"sigs.k8s.io/kustomize/api/resource"
 	"sigs.k8s.io/kustomize/api/types"
 	"sigs.k8s.io/yaml"
+
+	"meshops.dev/meshops/validate/render"
 )
 
 // wrapperDir is where, in memory only, the validator puts the kustomization
@@ -30,7 +42,7 @@ func Options() *krusty.Options {
 }
 
 // Render prepares and builds one target.
-func Render(t *Tree, target Target) (*Result, error) {
+func Render(t *render.Tree, target render.Target) (*render.Result, error) {
 	if _, err := Prepare(t, target); err != nil {
 		return nil, err
 	}
@@ -42,8 +54,8 @@ func Render(t *Tree, target Target) (*Result, error) {
 // It writes to the tree, so it must not run concurrently with anything else.
 // customSchema reports whether a kustomization the target reaches sets
 // openapi:, which Kustomize keeps in process-wide state.
-func Prepare(t *Tree, target Target) (customSchema bool, err error) {
-	fail := func(err error) (bool, error) { return false, &Error{Target: target, Err: err} }
+func Prepare(t *render.Tree, target render.Target) (customSchema bool, err error) {
+	fail := func(err error) (bool, error) { return false, &render.Error{Target: target, Err: err} }
 	if target.Generated {
 		if err := generateKustomization(t, target.Dir); err != nil {
 			return fail(err)
@@ -67,7 +79,7 @@ func Prepare(t *Tree, target Target) (customSchema bool, err error) {
 // sets a custom OpenAPI schema: Kustomize keeps the schema in process-wide
 // state (kustomize issue #3659, the reason Flux serialises its builds), so
 // one such build would change the others' result.
-func Build(t *Tree, target Target) (*Result, error) {
+func Build(t *render.Tree, target render.Target) (*render.Result, error) {
 	return Builder{Options: Options()}.Build(t, target)
 }
 
@@ -81,15 +93,15 @@ type Builder struct {
 	// Kustomize, if set, builds instead of Kustomize's krusty with Options
 	// (Flux's fluxcd/pkg/kustomize for a custom schema), from the tree's file
 	// system; what it reads is then not recorded.
-	Kustomize func(t *Tree, dir string) (resmap.ResMap, error)
+	Kustomize func(t *render.Tree, dir string) (resmap.ResMap, error)
 	// PostBuild, if set, runs the engine's own steps on the built resources
 	// (Flux's postBuild, Argo CD's destination namespace).
-	PostBuild func(*Result) error
+	PostBuild func(*render.Result) error
 }
 
 // Build renders a prepared target as b says.
-func (b Builder) Build(t *Tree, target Target) (res *Result, err error) {
-	fail := func(err error) (*Result, error) { return nil, &Error{Target: target, Err: err} }
+func (b Builder) Build(t *render.Tree, target render.Target) (res *render.Result, err error) {
+	fail := func(err error) (*render.Result, error) { return nil, &render.Error{Target: target, Err: err} }
 	defer func() {
 		// Kustomize and kyaml panic on some malformed input; report it as
 		// the target's error instead of crashing the run.
@@ -106,7 +118,7 @@ func (b Builder) Build(t *Tree, target Target) (res *Result, err error) {
 	}
 	var (
 		m     resmap.ResMap
-		reads *ReadLog
+		reads *render.ReadLog
 	)
 	if b.Kustomize != nil {
 		m, err = b.Kustomize(t, dir)
@@ -114,7 +126,7 @@ func (b Builder) Build(t *Tree, target Target) (res *Result, err error) {
 			return fail(err)
 		}
 	} else {
-		reads = NewReadLog(t)
+		reads = render.NewReadLog(t)
 		m, err = krusty.MakeKustomizer(b.Options).Run(reads, t.Abs(dir))
 		if err != nil {
 			// The wrapper names the target by a relative path of the in-memory
@@ -145,7 +157,7 @@ func (b Builder) Build(t *Tree, target Target) (res *Result, err error) {
 			return fail(err)
 		}
 	}
-	res = NewResult(t, target, m, sources, reads)
+	res = render.NewResult(t, target, m, sources, reads)
 	if b.PostBuild != nil {
 		if err := b.PostBuild(res); err != nil {
 			return fail(err)
@@ -156,9 +168,9 @@ func (b Builder) Build(t *Tree, target Target) (res *Result, err error) {
 
 // generateKustomization writes, in memory, the kustomization Flux's
 // kustomize-controller generates for a directory without one.
-func generateKustomization(t *Tree, dir string) error {
+func generateKustomization(t *render.Tree, dir string) error {
 	k := types.Kustomization{TypeMeta: types.TypeMeta{APIVersion: types.KustomizationVersion, Kind: types.KustomizationKind}}
-	for _, f := range manifestsBelow(t, dir) {
+	for _, f := range render.ManifestsBelow(t, dir) {
 		if t.IsDir(path.Join(dir, f)) {
 			k.Resources = append(k.Resources, f)
 			continue
@@ -172,7 +184,7 @@ func generateKustomization(t *Tree, dir string) error {
 			Kind       string `json:"kind"`
 		}
 		// Flux includes only files that hold Kubernetes objects.
-		if yaml.Unmarshal(firstDocument(data), &obj) == nil && obj.APIVersion != "" && obj.Kind != "" {
+		if yaml.Unmarshal(render.FirstDocument(data), &obj) == nil && obj.APIVersion != "" && obj.Kind != "" {
 			k.Resources = append(k.Resources, f)
 		}
 	}
@@ -183,26 +195,17 @@ func generateKustomization(t *Tree, dir string) error {
 	return t.Add(path.Join(dir, "kustomization.yaml"), data)
 }
 
-func firstDocument(data []byte) []byte {
-	s := string(data)
-	s = strings.TrimPrefix(s, "---\n")
-	if i := strings.Index(s, "\n---"); i >= 0 {
-		s = s[:i]
-	}
-	return []byte(s)
-}
-
 // relErr shortens the tree's mount point out of Kustomize's messages and,
 // where Kustomize nests the cause in its accumulation chain, keeps only the
 // innermost kustomization and the cause.
-func relErr(t *Tree, err error) error {
+func relErr(t *render.Tree, err error) error {
 	msg := strings.ReplaceAll(err.Error(), t.Root+"/"+wrapperDir+"/", "")
 	msg = strings.ReplaceAll(msg, t.Root+"/", "")
 	const marker = "recursed accumulation of path '"
 	if i := strings.LastIndex(msg, marker); i >= 0 {
 		rest := msg[i+len(marker):]
 		if dir, cause, ok := strings.Cut(rest, "': "); ok {
-			if file := KustomizationFile(t, dir); file != "" {
+			if file := render.KustomizationFile(t, dir); file != "" {
 				dir = file
 			}
 			msg = dir + ": " + cause
