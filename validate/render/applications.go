@@ -53,7 +53,7 @@ func ArgoApplications(t *Tree) ([]ArgoApplication, error) {
 }
 
 // ClusterObject is an object the repository declares where its entry points
-// live (the documents ArgoApplications reads), with the cluster folder it
+// live (the documents scanLayout reads, layout.go), with the cluster folder it
 // belongs to: what an engine reads where the real one asks its cluster's API
 // server (Flux's GitRepository, the ConfigMaps and Secrets of
 // postBuild.substituteFrom).

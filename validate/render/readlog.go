@@ -20,8 +20,8 @@ type ReadLog struct {
 	listed map[string]bool // directories listed
 }
 
-// NewReadLog returns a file system over t's that records what a build
-// reads; NewResult keeps it with the build's result.
+// NewReadLog returns t's file system, recording what a build reads of it;
+// NewResult keeps the log with the build's result.
 func NewReadLog(t *Tree) *ReadLog { return &ReadLog{FileSystem: t.fs, tree: t} }
 
 func (l *ReadLog) note(set *map[string]bool, abs string) {

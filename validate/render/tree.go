@@ -1,6 +1,3 @@
-// Package render turns the repository's overlays and cluster entry points into
-// Kubernetes resources, offline, exactly as `kustomize build` and Flux would,
-// and remembers the source file each resource came from.
 package render
 
 import (

@@ -1,13 +1,12 @@
 // Package flux is Flux's Kustomize engine: it renders what a Flux
-// Kustomization applies, as kustomize-controller
-// v1.9.6 does (internal/controller/kustomization_controller.go): the source
-// artifact without the files source-controller leaves out (.sourceignore,
-// the GitRepository's spec.ignore, its default exclusions), the
-// kustomization fluxcd/pkg/kustomize's Generator writes from the object
-// (targetNamespace, namePrefix, nameSuffix, patches, images, components), a
-// build with no load restrictions and no plugins, then per resource
-// postBuild variable substitution (SubstituteVariables) and, at apply time,
-// commonMetadata.
+// Kustomization applies, as kustomize-controller v1.9.6 does
+// (internal/controller/kustomization_controller.go): the source artifact
+// without the files source-controller leaves out (.sourceignore, the
+// GitRepository's spec.ignore, its default exclusions), the kustomization
+// fluxcd/pkg/kustomize's Generator writes from the object (targetNamespace,
+// namePrefix, nameSuffix, patches, images, components), a build with no load
+// restrictions and no plugins, then per resource postBuild variable
+// substitution (SubstituteVariables) and, at apply time, commonMetadata.
 package flux
 
 import (
