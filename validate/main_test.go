@@ -61,10 +61,10 @@ func TestExitCodes(t *testing.T) {
 	}{
 		{[]string{".."}, 0, ": 0 errors, 0 warnings (Istio " + mesh.Version + ")"},
 		{[]string{"-o", "json", ".."}, 0, `"errors": 0`},
-		{[]string{"render/testdata/missing"}, 2, `error   RN002  overlays/dev, line 4: resources[0] "../../base": no such file or directory`},
+		{[]string{"render/kustomize/testdata/missing"}, 2, `error   RN002  overlays/dev, line 4: resources[0] "../../base": no such file or directory`},
 		{[]string{"render/testdata/empty"}, 2, "validate: nothing to validate in render/testdata/empty: no overlays/<env>/ with a kustomization file, and no Flux Kustomization or Argo CD Application"},
 		{[]string{"does-not-exist"}, 2, "validate: repository does-not-exist"},
-		{[]string{"render/testdata/remote"}, 2, "RN001"},
+		{[]string{"render/kustomize/testdata/remote"}, 2, "RN001"},
 		{[]string{"-o", "yaml", ".."}, 2, `unknown output format "yaml"`},
 	}
 	for _, tt := range tests {
@@ -88,9 +88,9 @@ var reportRepos = []struct {
 	dir  string
 	code int
 }{
-	{"..", 0},                     // the shipped repository
-	{"testdata/onebroken", 2},     // RN002 with a line, WL001
-	{"render/testdata/remote", 2}, // RN001
+	{"..", 0},                               // the shipped repository
+	{"testdata/onebroken", 2},               // RN002 with a line, WL001
+	{"render/kustomize/testdata/remote", 2}, // RN001
 }
 
 // TestSARIFMatchesTheSchema validates -o sarif against the SARIF 2.1.0

@@ -18,6 +18,7 @@ import (
 	"meshops.dev/meshops/validate/apiserver"
 	"meshops.dev/meshops/validate/index"
 	"meshops.dev/meshops/validate/render"
+	"meshops.dev/meshops/validate/render/kustomize"
 )
 
 func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
@@ -67,7 +68,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	defer cancel()
 	refused := 0
 	for _, tg := range targets {
-		res, err := render.Render(tree, tg)
+		res, err := kustomize.Render(tree, tg)
 		if err != nil {
 			fmt.Fprintf(stdout, "[%s] not sent: %v (make validate reports it)\n", tg.Dir, err)
 			continue

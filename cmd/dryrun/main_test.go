@@ -17,6 +17,7 @@ import (
 	"meshops.dev/meshops/validate/index"
 	"meshops.dev/meshops/validate/istio"
 	"meshops.dev/meshops/validate/render"
+	"meshops.dev/meshops/validate/render/kustomize"
 	"meshops.dev/meshops/validate/variants"
 )
 
@@ -73,7 +74,7 @@ func cluster(t *testing.T) string {
 		t.Fatal(err)
 	}
 	for _, tg := range targets {
-		res, err := render.Render(tree, tg)
+		res, err := kustomize.Render(tree, tg)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -11,6 +11,7 @@ import (
 	"meshops.dev/meshops/internal/pins"
 	"meshops.dev/meshops/internal/testrepo"
 	"meshops.dev/meshops/validate/render"
+	"meshops.dev/meshops/validate/render/kustomize"
 )
 
 // copyRepo returns a fork of this repository (internal/testrepo: its own
@@ -87,7 +88,7 @@ func renders(t *testing.T, repo string) map[string]string {
 	out := map[string]string{}
 	for _, tg := range targets {
 		if tg.Kind == render.Overlay {
-			res, err := render.Render(tree, tg)
+			res, err := kustomize.Render(tree, tg)
 			if err != nil {
 				t.Fatal(err)
 			}

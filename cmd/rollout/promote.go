@@ -13,6 +13,7 @@ import (
 	"meshops.dev/meshops/validate/check"
 	"meshops.dev/meshops/validate/index"
 	"meshops.dev/meshops/validate/render"
+	"meshops.dev/meshops/validate/render/kustomize"
 )
 
 // promote copies the pins of one overlay onto another: only the images the
@@ -127,7 +128,7 @@ func promote(args []string, stdout, stderr io.Writer) int {
 // the target renders, as GO007 reads them (check.RenderedImages): every
 // image field and every WasmPlugin url.
 func renderedImages(tree *render.Tree, target render.Target) (map[string]bool, error) {
-	res, err := render.Render(tree, target)
+	res, err := kustomize.Render(tree, target)
 	if err != nil {
 		return nil, err
 	}

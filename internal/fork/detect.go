@@ -11,6 +11,7 @@ import (
 	yaml "go.yaml.in/yaml/v3"
 
 	"meshops.dev/meshops/validate/render"
+	"meshops.dev/meshops/validate/render/kustomize"
 )
 
 // Current is what the manifests use today, found by reading them: the
@@ -264,7 +265,7 @@ func renderedHosts(root string) ([]string, error) {
 		}
 	}
 	for _, tg := range targets {
-		res, err := render.Render(tree, tg)
+		res, err := kustomize.Render(tree, tg)
 		if err != nil {
 			return nil, fmt.Errorf("find the host names: %w", err)
 		}

@@ -14,6 +14,7 @@ import (
 	"meshops.dev/meshops/internal/testrepo"
 	"meshops.dev/meshops/validate/pipeline"
 	"meshops.dev/meshops/validate/render"
+	"meshops.dev/meshops/validate/render/kustomize"
 )
 
 func TestParseRefusesBadInput(t *testing.T) {
@@ -95,7 +96,7 @@ func rendered(t *testing.T, dir string) map[string]string {
 	}
 	out := map[string]string{}
 	for _, tg := range targets {
-		res, err := render.Render(tree, tg)
+		res, err := kustomize.Render(tree, tg)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -8,6 +8,10 @@ import (
 	"sigs.k8s.io/kustomize/api/resource"
 
 	"meshops.dev/meshops/validate/render"
+	"meshops.dev/meshops/validate/render/argocd"
+	"meshops.dev/meshops/validate/render/engine"
+	"meshops.dev/meshops/validate/render/flux"
+	"meshops.dev/meshops/validate/render/kustomize"
 )
 
 // renderClusters renders what each cluster applies, keyed by its folder
@@ -59,10 +63,10 @@ func renderClusters(t *render.Tree) (map[string]map[string]string, error) {
 		return nil
 	}
 	// Prepare every entry point before any build: preparing writes to the tree.
-	var flux *render.FluxSources
+	var sources *flux.Sources
 	defer func() {
-		if flux != nil {
-			flux.Close()
+		if sources != nil {
+			sources.Close()
 		}
 	}()
 	deployed := map[string]bool{}
@@ -75,14 +79,14 @@ func renderClusters(t *render.Tree) (map[string]map[string]string, error) {
 		var tg render.Target
 		switch e.Engine {
 		case render.Flux:
-			if flux == nil {
-				if flux, err = render.NewFluxSources(t); err != nil {
+			if sources == nil {
+				if sources, err = flux.NewSources(t); err != nil {
 					return nil, err
 				}
 			}
-			tg, err = flux.PrepareFlux(e, i)
+			tg, err = sources.Prepare(e, i)
 		default:
-			tg, err = render.PrepareArgo(t, e, i)
+			tg, err = argocd.Prepare(t, e, i)
 		}
 		if err != nil {
 			return nil, fmt.Errorf("%s: %s: %w", t.Dir, e.ID(), err)
@@ -93,7 +97,7 @@ func renderClusters(t *render.Tree) (map[string]map[string]string, error) {
 		if tg.Kind == render.Overlay && deployed[tg.Dir] {
 			continue
 		}
-		res, err := render.Render(t, tg)
+		res, err := kustomize.Render(t, tg)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", t.Dir, err)
 		}
@@ -102,7 +106,7 @@ func renderClusters(t *render.Tree) (map[string]map[string]string, error) {
 		}
 	}
 	for _, tg := range prepared {
-		res, err := render.Build(t, tg)
+		res, err := engine.Build(t, tg)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %s: %w", t.Dir, tg.Entry.ID(), err)
 		}

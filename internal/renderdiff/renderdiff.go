@@ -14,6 +14,7 @@ import (
 
 	"meshops.dev/meshops/validate/index"
 	"meshops.dev/meshops/validate/render"
+	"meshops.dev/meshops/validate/render/kustomize"
 )
 
 // Change is one leaf field that differs: "spec.replicas 1 -> 2".
@@ -69,7 +70,7 @@ func renderOverlays(t *render.Tree) (map[string]map[string]string, error) {
 		if tg.Kind != render.Overlay {
 			continue
 		}
-		res, err := render.Render(t, tg)
+		res, err := kustomize.Render(t, tg)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", t.Dir, err)
 		}

@@ -20,6 +20,7 @@ import (
 	"meshops.dev/meshops/validate/index"
 	"meshops.dev/meshops/validate/pipeline"
 	"meshops.dev/meshops/validate/render"
+	"meshops.dev/meshops/validate/render/engine"
 	"meshops.dev/meshops/validate/variants"
 )
 
@@ -83,7 +84,7 @@ func (o *oracle) judge(t *testing.T, tree *render.Tree) map[objectKey]*judgement
 		}
 		// RunTree prepared the target; preparing a Flux folder again
 		// would count the kustomization it generated as a manifest.
-		r, err := render.Build(tree, tg)
+		r, err := engine.Build(tree, tg)
 		if err != nil {
 			// Nothing to send to the server; the validator must have said why.
 			if !reported(res.Findings, tg.Dir) {

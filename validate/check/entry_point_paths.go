@@ -1,6 +1,9 @@
 package check
 
-import "meshops.dev/meshops/validate/render"
+import (
+	"meshops.dev/meshops/validate/render"
+	"meshops.dev/meshops/validate/render/kustomize"
+)
 
 // EntryPointPaths checks what Argo CD and Flux would sync.
 var EntryPointPaths = catalogued("GO001")
@@ -25,7 +28,7 @@ func entryPointPaths(repo *Repo, env *Env) []Finding {
 			// The target's own RN001/RN002 finding names the cause, in its file.
 		case !rendered[ep.path]:
 			tg := render.Target{Kind: render.Overlay, Dir: ep.path, Generated: render.KustomizationFile(repo.Tree, ep.path) == ""}
-			if _, err := render.Render(repo.Tree, tg); err != nil {
+			if _, err := kustomize.Render(repo.Tree, tg); err != nil {
 				out = append(out, c.finding(ep.ix, ep.obj, "%s %q does not render: %v", ep.what, ep.path, err))
 			}
 		}

@@ -12,6 +12,7 @@ import (
 	"meshops.dev/meshops/validate/check"
 	"meshops.dev/meshops/validate/index"
 	"meshops.dev/meshops/validate/render"
+	"meshops.dev/meshops/validate/render/kustomize"
 )
 
 // emitted are the checks the pipeline reports itself, with no function.
@@ -129,7 +130,7 @@ func TestPanicBecomesInternalError(t *testing.T) {
 	tree := render.NewTree("test")
 	_ = tree.Add("overlays/dev/kustomization.yaml", []byte("resources:\n- cms.yaml\n"))
 	_ = tree.Add("overlays/dev/cms.yaml", []byte("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: fine\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: boom\n"))
-	res, err := render.Render(tree, render.Target{Kind: render.Overlay, Dir: "overlays/dev"})
+	res, err := kustomize.Render(tree, render.Target{Kind: render.Overlay, Dir: "overlays/dev"})
 	if err != nil {
 		t.Fatal(err)
 	}

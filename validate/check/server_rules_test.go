@@ -9,6 +9,7 @@ import (
 
 	"meshops.dev/meshops/validate/index"
 	"meshops.dev/meshops/validate/render"
+	"meshops.dev/meshops/validate/render/kustomize"
 )
 
 // TestServerRules runs K8S007, K8S008 and K8S009 on each fixture of
@@ -92,7 +93,7 @@ func renderFixture(t *testing.T, file string) *index.Index {
 			t.Fatal(err)
 		}
 	}
-	res, err := render.Render(tree, render.Target{Kind: render.Overlay, Dir: dir})
+	res, err := kustomize.Render(tree, render.Target{Kind: render.Overlay, Dir: dir})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,6 +17,7 @@ import (
 	"meshops.dev/meshops/validate/index"
 	"meshops.dev/meshops/validate/mesh"
 	"meshops.dev/meshops/validate/render"
+	"meshops.dev/meshops/validate/render/kustomize"
 )
 
 // Upstream is the response the app is taken to send: the plugin's effect is
@@ -112,7 +113,7 @@ func Target(tree *render.Tree, tg render.Target) (*Report, error) {
 // derived from the repository's Istio releases (mesh.DerivePlatform), so
 // that each gateway shows where the repository installs it.
 func TargetOn(tree *render.Tree, tg render.Target, platform *mesh.Platform) (*Report, error) {
-	res, err := render.Render(tree, tg)
+	res, err := kustomize.Render(tree, tg)
 	if err != nil {
 		return nil, err
 	}

@@ -12,6 +12,7 @@ import (
 	"meshops.dev/meshops/validate/index"
 	"meshops.dev/meshops/validate/mesh"
 	"meshops.dev/meshops/validate/render"
+	"meshops.dev/meshops/validate/render/kustomize"
 )
 
 const fixture = "../pipeline/testdata/mesh/repo"
@@ -109,7 +110,7 @@ func TestUnknownEnvironment(t *testing.T) {
 // host's responses carry exactly the headers overlays/dev's pluginConfig lists.
 func TestShippedDevHost(t *testing.T) {
 	tree := loadTree(t, "../..")
-	res, err := render.Render(tree, render.Target{Kind: render.Overlay, Dir: "overlays/dev"})
+	res, err := kustomize.Render(tree, render.Target{Kind: render.Overlay, Dir: "overlays/dev"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,7 @@ import (
 
 	"meshops.dev/meshops/validate/index"
 	"meshops.dev/meshops/validate/render"
+	"meshops.dev/meshops/validate/render/kustomize"
 )
 
 func TestGatewayAPITypedAccessors(t *testing.T) {
@@ -24,7 +25,7 @@ func TestGatewayAPITypedAccessors(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	res, err := render.Render(tree, render.Target{Kind: render.Overlay, Dir: "overlays/dev"})
+	res, err := kustomize.Render(tree, render.Target{Kind: render.Overlay, Dir: "overlays/dev"})
 	if err != nil {
 		t.Fatal(err)
 	}

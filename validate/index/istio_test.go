@@ -13,6 +13,7 @@ import (
 
 	"meshops.dev/meshops/validate/index"
 	"meshops.dev/meshops/validate/render"
+	"meshops.dev/meshops/validate/render/kustomize"
 )
 
 // renderFixture renders testdata/istio/<name> as the only resource of an
@@ -33,7 +34,7 @@ func renderFixture(t *testing.T, name string) *index.Index {
 			t.Fatal(err)
 		}
 	}
-	res, err := render.Render(tree, render.Target{Kind: render.Overlay, Dir: dir})
+	res, err := kustomize.Render(tree, render.Target{Kind: render.Overlay, Dir: dir})
 	if err != nil {
 		t.Fatal(err)
 	}

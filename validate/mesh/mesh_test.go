@@ -10,6 +10,7 @@ import (
 
 	"meshops.dev/meshops/validate/index"
 	"meshops.dev/meshops/validate/render"
+	"meshops.dev/meshops/validate/render/kustomize"
 )
 
 const fixture = "../pipeline/testdata/mesh/repo"
@@ -47,7 +48,7 @@ func renderDev(t testing.TB, root string) *index.Index {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := render.Render(tree, render.Target{Kind: render.Overlay, Dir: "overlays/dev"})
+	res, err := kustomize.Render(tree, render.Target{Kind: render.Overlay, Dir: "overlays/dev"})
 	if err != nil {
 		t.Fatal(err)
 	}

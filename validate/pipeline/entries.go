@@ -8,6 +8,9 @@ import (
 
 	"meshops.dev/meshops/validate/check"
 	"meshops.dev/meshops/validate/render"
+	"meshops.dev/meshops/validate/render/argocd"
+	"meshops.dev/meshops/validate/render/flux"
+	"meshops.dev/meshops/validate/render/kustomize"
 )
 
 // plan is what a run renders: the overlays and cluster folders Discover
@@ -22,7 +25,7 @@ type plan struct {
 	hidden map[string]bool
 	// failed are the entry points that cannot be rendered, as GO001 findings.
 	failed []check.Finding
-	flux   *render.FluxSources
+	flux   *flux.Sources
 	// shareWith maps a plain Flux entry point's target to a plain Argo CD
 	// one of the same path, whose build it may reuse (Result.Share).
 	shareWith map[int]int
@@ -31,7 +34,7 @@ type plan struct {
 	reported map[string]bool
 	// without maps a hidden baseline's ID to the transformer it leaves out
 	// of its directory's kustomization; baselines lists them by directory.
-	without   map[string]render.Transformer
+	without   map[string]kustomize.Transformer
 	baselines map[string][]string
 	// helm are the IDs of the Helm release targets (file#name), which
 	// findings keep as their target.
@@ -53,8 +56,8 @@ func (p *plan) pathFailure(tree *render.Tree, dir string) ([]check.Finding, bool
 	err, ok := p.plainErr[dir]
 	if !ok {
 		base := render.Target{Kind: render.Overlay, Dir: dir, Generated: render.KustomizationFile(tree, dir) == ""}
-		if _, err = render.Prepare(tree, base); err == nil {
-			_, err = render.Build(tree, base)
+		if _, err = kustomize.Prepare(tree, base); err == nil {
+			_, err = kustomize.Build(tree, base)
 		}
 		p.plainErr[dir] = err
 	}
@@ -100,13 +103,13 @@ func planTargets(tree *render.Tree, discovered []render.Target, entries []*rende
 		switch e.Engine {
 		case render.Flux:
 			if p.flux == nil {
-				if p.flux, err = render.NewFluxSources(tree); err != nil {
+				if p.flux, err = flux.NewSources(tree); err != nil {
 					return nil, err
 				}
 			}
-			tg, err = p.flux.PrepareFlux(e, i)
+			tg, err = p.flux.Prepare(e, i)
 		case render.ArgoCD:
-			tg, err = render.PrepareArgo(tree, e, i)
+			tg, err = argocd.Prepare(tree, e, i)
 		}
 		if err != nil {
 			var re *render.Error
@@ -154,7 +157,7 @@ func planTargets(tree *render.Tree, discovered []render.Target, entries []*rende
 		if tg.Entry.HasOptions() && !plain[tg.Dir] {
 			plain[tg.Dir] = true
 			base := render.Target{Kind: render.Overlay, Dir: tg.Dir, Generated: render.KustomizationFile(tree, tg.Dir) == ""}
-			if _, err := render.Prepare(tree, base); err == nil {
+			if _, err := kustomize.Prepare(tree, base); err == nil {
 				p.targets = append(p.targets, base)
 				p.hidden[base.ID()] = true
 			}
@@ -294,7 +297,7 @@ func byDirectory(p *plan, findings []check.Finding) []check.Finding {
 // transformers (namePrefix, namespace, replacements...), one hidden build
 // per transformer without it: what tells which findings it causes.
 func (p *plan) planBaselines(tree *render.Tree) {
-	p.without, p.baselines = map[string]render.Transformer{}, map[string][]string{}
+	p.without, p.baselines = map[string]kustomize.Transformer{}, map[string][]string{}
 	done := map[string]bool{}
 	var added []render.Target
 	for _, tg := range p.targets {
@@ -302,8 +305,8 @@ func (p *plan) planBaselines(tree *render.Tree) {
 			continue
 		}
 		done[tg.Dir] = true
-		for _, tr := range render.Transformers(tree, tg.Dir) {
-			base, err := render.PrepareWithout(tree, tg.Dir, tr, len(p.without))
+		for _, tr := range kustomize.Transformers(tree, tg.Dir) {
+			base, err := kustomize.PrepareWithout(tree, tg.Dir, tr, len(p.without))
 			if err != nil {
 				continue // without it the build fails: it causes nothing the validator can tell
 			}

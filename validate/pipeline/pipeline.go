@@ -19,7 +19,9 @@ import (
 	"meshops.dev/meshops/validate/istio"
 	"meshops.dev/meshops/validate/mesh"
 	"meshops.dev/meshops/validate/render"
+	"meshops.dev/meshops/validate/render/engine"
 	"meshops.dev/meshops/validate/render/helm"
+	"meshops.dev/meshops/validate/render/kustomize"
 	"meshops.dev/meshops/validate/settings"
 )
 
@@ -193,7 +195,7 @@ func RunTree(tree *render.Tree, opts Options) (*Result, error) {
 			}
 			continue
 		}
-		custom, err := render.Prepare(tree, tg)
+		custom, err := kustomize.Prepare(tree, tg)
 		if err != nil {
 			remote = append(remote, renderFinding(tree, tg, err))
 			repo.Failed[tg.Dir] = err
@@ -277,7 +279,7 @@ func RunTree(tree *render.Tree, opts Options) (*Result, error) {
 		go func() {
 			defer built.Done()
 			for i := range next {
-				res, err := render.Build(tree, targets[i])
+				res, err := engine.Build(tree, targets[i])
 				if err != nil {
 					errs[i] = err
 					continue
@@ -304,7 +306,7 @@ func RunTree(tree *render.Tree, opts Options) (*Result, error) {
 				continue
 			}
 		}
-		res, err := render.Build(tree, targets[i])
+		res, err := engine.Build(tree, targets[i])
 		if err != nil {
 			errs[i] = err
 			continue

@@ -6,6 +6,7 @@ import (
 
 	"meshops.dev/meshops/validate/check"
 	"meshops.dev/meshops/validate/render"
+	"meshops.dev/meshops/validate/render/kustomize"
 	"meshops.dev/meshops/validate/variants"
 )
 
@@ -122,7 +123,7 @@ func TestPluginPin(t *testing.T) {
 				t.Fatal(err)
 			}
 			tree := treeOf(t, files)
-			res, err := render.Render(tree, render.Target{Kind: render.Overlay, Dir: "overlays/dev"})
+			res, err := kustomize.Render(tree, render.Target{Kind: render.Overlay, Dir: "overlays/dev"})
 			if err != nil {
 				t.Fatal(err)
 			}

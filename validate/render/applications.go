@@ -51,3 +51,42 @@ func ArgoApplications(t *Tree) ([]ArgoApplication, error) {
 	}
 	return out, nil
 }
+
+// ClusterObject is an object the repository declares where its entry points
+// live (the documents scanLayout reads, layout.go), with the cluster folder it
+// belongs to: what an engine reads where the real one asks its cluster's API
+// server (Flux's GitRepository, the ConfigMaps and Secrets of
+// postBuild.substituteFrom).
+type ClusterObject struct {
+	// Cluster is the folder of clusters/ it lives in ("clusters/dev"), or
+	// the folder of the root entry point whose path renders it.
+	Cluster string
+	// Object is the object as declared.
+	Object map[string]any
+}
+
+// Name is the object's metadata.name.
+func (o ClusterObject) Name() string { return metaString(o.Object, "name") }
+
+// Namespace is the object's metadata.namespace.
+func (o ClusterObject) Namespace() string { return metaString(o.Object, "namespace") }
+
+// Group is the API group of the object's apiVersion, "" for the core group.
+func (o ClusterObject) Group() string {
+	apiVersion, _ := o.Object["apiVersion"].(string)
+	return groupOf(apiVersion)
+}
+
+// ClusterObjects lists the objects the repository's layout declares, in the
+// order they were found.
+func ClusterObjects(t *Tree) ([]ClusterObject, error) {
+	l, err := scanLayout(t)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]ClusterObject, len(l.docs))
+	for i, d := range l.docs {
+		out[i] = ClusterObject{Cluster: d.cluster, Object: d.obj}
+	}
+	return out, nil
+}

@@ -3,6 +3,7 @@ package render
 import (
 	"fmt"
 	"path"
+	"regexp"
 	"strings"
 
 	"sigs.k8s.io/kustomize/api/konfig"
@@ -35,11 +36,12 @@ type Target struct {
 	// change the kustomization: a copy of Dir beside it.
 	BuildDir string
 	// Without names the transformer a baseline leaves out of Dir's
-	// kustomization (PrepareWithout), "" for every other target.
+	// kustomization (kustomize.PrepareWithout), "" for every other target.
 	Without string
 	// tree is the tree a Flux target builds from (its GitRepository's
 	// artifact), when not the repository's.
-	tree         *Tree
+	tree *Tree
+	// vars are a Flux target's postBuild variables.
 	vars         map[string]string
 	customSchema bool
 }
@@ -62,9 +64,28 @@ func (t Target) ID() string {
 // SameSource reports whether two targets build from the same tree.
 func (t Target) SameSource(o Target) bool { return t.tree == o.tree }
 
+// Artifact is the tree the target builds from when it is not the
+// repository's (a Flux target's GitRepository artifact, Tree.Filter), or nil.
+func (t Target) Artifact() *Tree { return t.tree }
+
+// SetArtifact makes the target build from a, a tree Tree.Filter made of the
+// repository: its engine's Prepare sets it.
+func (t *Target) SetArtifact(a *Tree) { t.tree = a }
+
+// Variables are a Flux target's postBuild variables, resolved when it was
+// prepared: what the engine substitutes after the build.
+func (t Target) Variables() map[string]string { return t.vars }
+
+// SetVariables records the postBuild variables the engine's Prepare resolved.
+func (t *Target) SetVariables(vars map[string]string) { t.vars = vars }
+
 // CustomSchema reports whether a prepared entry point's kustomizations set
 // openapi:, which Kustomize keeps in process-wide state.
 func (t Target) CustomSchema() bool { return t.customSchema }
+
+// SetCustomSchema records what the engine's Prepare found: whether a
+// kustomization the target reaches sets openapi:.
+func (t *Target) SetCustomSchema(custom bool) { t.customSchema = custom }
 
 // Discover lists, in a stable order, the targets the repository's layout
 // gives, before its entry points are read:
@@ -157,6 +178,14 @@ func KustomizationFile(t *Tree, dir string) string {
 	return ""
 }
 
+// remoteRef matches what Kustomize would fetch over the network: URLs, go-getter
+// style git:: references, scp-like git@host:path and bare host/path forms.
+var remoteRef = regexp.MustCompile(`^([a-zA-Z][a-zA-Z0-9+.-]*://|git::|git@|[a-zA-Z0-9-]+(\.[a-zA-Z0-9-]+)+(:[0-9]+)?/)`)
+
+// IsRemote reports whether a kustomization resource, component or base names
+// something Kustomize would download rather than read from the repository.
+func IsRemote(ref string) bool { return remoteRef.MatchString(ref) }
+
 func isManifest(name string) bool {
 	return strings.HasSuffix(name, ".yaml") || strings.HasSuffix(name, ".yml")
 }
@@ -171,11 +200,11 @@ func hasManifests(t *Tree, dir string) bool {
 	return false
 }
 
-// manifestsBelow lists, relative to dir, what Flux's kustomization generator
+// ManifestsBelow lists, relative to dir, what Flux's kustomization generator
 // would: every manifest in dir and below it, except that a subdirectory with
 // its own kustomization file (flux bootstrap's flux-system/) is listed as a
 // directory and not entered.
-func manifestsBelow(t *Tree, dir string) []string {
+func ManifestsBelow(t *Tree, dir string) []string {
 	var out []string
 	var walk func(rel string)
 	walk = func(rel string) {

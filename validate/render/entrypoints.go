@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	kustomizev1 "github.com/fluxcd/kustomize-controller/api/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
 	"sigs.k8s.io/yaml"
 )
 
@@ -61,6 +62,37 @@ type EntryPoint struct {
 	// object that installs the chart (SourceField names it).
 	Source      map[string]any
 	SourceField string
+}
+
+// ArgoKustomize is an Application source's kustomize: block, the fields of
+// Argo CD's ApplicationSourceKustomize (pkg/apis/application/v1alpha1, v3.5).
+type ArgoKustomize struct {
+	NamePrefix                string            `json:"namePrefix,omitempty"`
+	NameSuffix                string            `json:"nameSuffix,omitempty"`
+	Images                    []string          `json:"images,omitempty"`
+	CommonLabels              map[string]string `json:"commonLabels,omitempty"`
+	Version                   string            `json:"version,omitempty"`
+	CommonAnnotations         map[string]string `json:"commonAnnotations,omitempty"`
+	ForceCommonLabels         bool              `json:"forceCommonLabels,omitempty"`
+	ForceCommonAnnotations    bool              `json:"forceCommonAnnotations,omitempty"`
+	Namespace                 string            `json:"namespace,omitempty"`
+	CommonAnnotationsEnvsubst bool              `json:"commonAnnotationsEnvsubst,omitempty"`
+	Replicas                  []struct {
+		Name  string             `json:"name"`
+		Count intstr.IntOrString `json:"count"`
+	} `json:"replicas,omitempty"`
+	Patches                 []map[string]any `json:"patches,omitempty"`
+	Components              []string         `json:"components,omitempty"`
+	IgnoreMissingComponents bool             `json:"ignoreMissingComponents,omitempty"`
+	LabelWithoutSelector    bool             `json:"labelWithoutSelector,omitempty"`
+	KubeVersion             string           `json:"kubeVersion,omitempty"`
+	APIVersions             []string         `json:"apiVersions,omitempty"`
+	LabelIncludeTemplates   bool             `json:"labelIncludeTemplates,omitempty"`
+}
+
+func (k *ArgoKustomize) empty() bool {
+	return k.NamePrefix == "" && k.NameSuffix == "" && len(k.Images) == 0 && len(k.CommonLabels) == 0 &&
+		len(k.CommonAnnotations) == 0 && k.Namespace == "" && len(k.Replicas) == 0 && len(k.Patches) == 0 && len(k.Components) == 0
 }
 
 // ID names the entry point in findings: its file and its name.

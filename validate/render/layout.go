@@ -251,7 +251,7 @@ func renderedFiles(t *Tree, dir string) []string {
 		seen[dir] = true
 		kfile := KustomizationFile(t, dir)
 		if kfile == "" {
-			for _, f := range manifestsBelow(t, dir) {
+			for _, f := range ManifestsBelow(t, dir) {
 				if p := path.Join(dir, f); t.IsDir(p) {
 					walk(p)
 				} else {
@@ -303,7 +303,18 @@ func IsComponent(t *Tree, dir string) bool {
 	var meta struct {
 		Kind string `json:"kind"`
 	}
-	return yaml.Unmarshal(firstDocument(data), &meta) == nil && meta.Kind == types.ComponentKind
+	return yaml.Unmarshal(FirstDocument(data), &meta) == nil && meta.Kind == types.ComponentKind
+}
+
+// FirstDocument is a file's first YAML document: what IsComponent and Flux's
+// kustomization generator read of a file's kind.
+func FirstDocument(data []byte) []byte {
+	s := string(data)
+	s = strings.TrimPrefix(s, "---\n")
+	if i := strings.Index(s, "\n---"); i >= 0 {
+		s = s[:i]
+	}
+	return []byte(s)
 }
 
 func contains(list []string, s string) bool {

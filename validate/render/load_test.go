@@ -78,55 +78,24 @@ func TestOverlayFolderWithoutKustomization(t *testing.T) {
 	}
 }
 
-// TestNoInternalPathInErrors: the in-memory wrapper's relative path to the
-// target never reaches a message.
-func TestNoInternalPathInErrors(t *testing.T) {
-	for _, doc := range []string{"", "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nnamePrefix: [x]\n"} {
-		tree := NewTree("test")
-		_ = tree.Add("overlays/qa/kustomization.yaml", []byte(doc))
-		_, err := Render(tree, Target{Kind: Overlay, Dir: "overlays/qa"})
-		if err == nil {
-			t.Fatalf("%q rendered without error", doc)
-		}
-		if strings.Contains(err.Error(), "../") || strings.Contains(err.Error(), wrapperDir) || strings.Contains(err.Error(), mountPoint) {
-			t.Errorf("error leaks an internal path: %v", err)
-		}
-		if !strings.Contains(err.Error(), "overlays/qa") {
-			t.Errorf("error does not name the overlay: %v", err)
-		}
+func TestSymlinkEscapingRepository(t *testing.T) {
+	outside := t.TempDir()
+	if err := os.WriteFile(filepath.Join(outside, "secret.yaml"), []byte("apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\n"), 0o644); err != nil {
+		t.Fatal(err)
 	}
-}
-
-// TestPatchErrorsNameFileAndLine: a patch Kustomize cannot parse is refused
-// first, naming the patch file (or the kustomization's line, for an inline
-// patch), the line and the cause.
-func TestPatchErrorsNameFileAndLine(t *testing.T) {
-	const base = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  a: b\n"
-	tests := []struct {
-		name, kustomization, patch string
-		want                       string
-	}{
-		{"tab", "resources: [cm.yaml]\npatches:\n  - path: patch.yaml\n", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n\ta: c\n",
-			"overlays/dev/patch.yaml:6: patch (patches[0] of overlays/dev/kustomization.yaml) is not valid YAML: found character that cannot start any token"},
-		{"duplicate key", "resources: [cm.yaml]\npatches:\n  - path: patch.yaml\n", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  a: c\n  a: d\n",
-			`overlays/dev/patch.yaml:7: patch (patches[0] of overlays/dev/kustomization.yaml) is not valid YAML: mapping key "a" already defined at line 6`},
-		{"not utf-8", "resources: [cm.yaml]\npatchesStrategicMerge:\n  - patch.yaml\n", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  a: \xff\n",
-			"overlays/dev/patch.yaml:6: patch (patchesStrategicMerge[0] of overlays/dev/kustomization.yaml) is not valid YAML: byte 0xff is not UTF-8"},
-		{"inline", "resources: [cm.yaml]\npatches:\n  - target: {kind: ConfigMap}\n    patch: |-\n      - op: add\n        path: /data/x\n       value: y\n", "",
-			"overlays/dev/kustomization.yaml:6: patches[0]: inline patch is not valid YAML: did not find expected '-' indicator"}, // go-yaml names the line before the bad indent
+	repo := t.TempDir()
+	dev := filepath.Join(repo, "overlays", "dev")
+	if err := os.MkdirAll(dev, 0o755); err != nil {
+		t.Fatal(err)
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			tree := NewTree("test")
-			_ = tree.Add("overlays/dev/kustomization.yaml", []byte(tt.kustomization))
-			_ = tree.Add("overlays/dev/cm.yaml", []byte(base))
-			if tt.patch != "" {
-				_ = tree.Add("overlays/dev/patch.yaml", []byte(tt.patch))
-			}
-			_, err := Render(tree, Target{Kind: Overlay, Dir: "overlays/dev"})
-			if err == nil || !strings.Contains(err.Error(), tt.want) {
-				t.Errorf("error %v\nwant it to contain %s", err, tt.want)
-			}
-		})
+	if err := os.WriteFile(filepath.Join(dev, "kustomization.yaml"), []byte("resources:\n- secret.yaml\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(filepath.Join(outside, "secret.yaml"), filepath.Join(dev, "secret.yaml")); err != nil {
+		t.Fatal(err)
+	}
+	_, err := LoadDir(repo)
+	if err == nil || !strings.Contains(err.Error(), "overlays/dev/secret.yaml: symbolic link points outside the repository") {
+		t.Errorf("LoadDir = %v, want the escaping link named", err)
 	}
 }

@@ -176,7 +176,7 @@ func (r *Result) InlinePatchLine(kfile string, res *resource.Resource, field []s
 	if yaml.Unmarshal(data, &k) != nil {
 		return 0
 	}
-	starts := inlinePatchLines(data)
+	starts := InlinePatchLines(data)
 	for i, p := range k.Patches {
 		if p.Patch == "" || p.Target == nil || !selects(p.Target, res) {
 			continue
@@ -228,4 +228,45 @@ func pathOverlaps(pointer string, field []string) bool {
 		}
 	}
 	return n > 0 || len(field) == 0
+}
+
+// InlinePatchLines maps "patches[i]" (and the deprecated fields) to the
+// line of the kustomization file just before the inline patch's text: the
+// line of a block scalar's indicator (patch: |-), so that line n of the
+// patch is that line plus n.
+func InlinePatchLines(kdata []byte) map[string]int {
+	out := map[string]int{}
+	var doc yamlv3.Node
+	if yamlv3.Unmarshal(kdata, &doc) != nil || len(doc.Content) == 0 {
+		return out
+	}
+	root := doc.Content[0]
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		field, list := root.Content[i].Value, root.Content[i+1]
+		if list.Kind != yamlv3.SequenceNode {
+			continue
+		}
+		for j, item := range list.Content {
+			where := fmt.Sprintf("%s[%d]", field, j)
+			switch item.Kind {
+			case yamlv3.ScalarNode: // patchesStrategicMerge: an inline patch
+				out[where] = scalarStart(item)
+			case yamlv3.MappingNode:
+				for k := 0; k+1 < len(item.Content); k += 2 {
+					if item.Content[k].Value == "patch" {
+						out[where] = scalarStart(item.Content[k+1])
+					}
+				}
+			}
+		}
+	}
+	return out
+}
+
+// scalarStart is the line before a scalar's first line of text.
+func scalarStart(n *yamlv3.Node) int {
+	if n.Style&(yamlv3.LiteralStyle|yamlv3.FoldedStyle) != 0 {
+		return n.Line // the indicator's line; the text starts on the next
+	}
+	return n.Line - 1
 }

@@ -7,11 +7,11 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/filesys"
 )
 
-// readLog is the file system a Kustomize build runs on, recording what the
+// ReadLog is the file system a Kustomize build runs on, recording what the
 // build saw of the tree: the files it read and the paths it found to exist,
 // and the directories it listed. Two engines whose trees differ only in
 // files a build never saw render the same resources (Result.Share).
-type readLog struct {
+type ReadLog struct {
 	filesys.FileSystem
 	tree *Tree
 
@@ -20,7 +20,11 @@ type readLog struct {
 	listed map[string]bool // directories listed
 }
 
-func (l *readLog) note(set *map[string]bool, abs string) {
+// NewReadLog returns t's file system, recording what a build reads of it;
+// NewResult keeps the log with the build's result.
+func NewReadLog(t *Tree) *ReadLog { return &ReadLog{FileSystem: t.fs, tree: t} }
+
+func (l *ReadLog) note(set *map[string]bool, abs string) {
 	rel := l.tree.Rel(abs)
 	l.mu.Lock()
 	if *set == nil {
@@ -30,19 +34,19 @@ func (l *readLog) note(set *map[string]bool, abs string) {
 	l.mu.Unlock()
 }
 
-func (l *readLog) ReadFile(p string) ([]byte, error) {
+func (l *ReadLog) ReadFile(p string) ([]byte, error) {
 	l.note(&l.seen, p)
 	return l.FileSystem.ReadFile(p)
 }
 
-func (l *readLog) Open(p string) (filesys.File, error) {
+func (l *ReadLog) Open(p string) (filesys.File, error) {
 	l.note(&l.seen, p)
 	return l.FileSystem.Open(p)
 }
 
 // Exists and IsDir: a path that does not exist in the repository does not
 // exist in an artifact filtered from it either, so only a hit matters.
-func (l *readLog) Exists(p string) bool {
+func (l *ReadLog) Exists(p string) bool {
 	ok := l.FileSystem.Exists(p)
 	if ok {
 		l.note(&l.seen, p)
@@ -50,7 +54,7 @@ func (l *readLog) Exists(p string) bool {
 	return ok
 }
 
-func (l *readLog) IsDir(p string) bool {
+func (l *ReadLog) IsDir(p string) bool {
 	ok := l.FileSystem.IsDir(p)
 	if ok {
 		l.note(&l.seen, p)
@@ -58,12 +62,12 @@ func (l *readLog) IsDir(p string) bool {
 	return ok
 }
 
-func (l *readLog) ReadDir(p string) ([]string, error) {
+func (l *ReadLog) ReadDir(p string) ([]string, error) {
 	l.note(&l.listed, p)
 	return l.FileSystem.ReadDir(p)
 }
 
-func (l *readLog) Glob(pattern string) ([]string, error) {
+func (l *ReadLog) Glob(pattern string) ([]string, error) {
 	l.note(&l.listed, path.Dir(pattern))
 	return l.FileSystem.Glob(pattern)
 }
@@ -71,7 +75,7 @@ func (l *readLog) Glob(pattern string) ([]string, error) {
 // anyOf reports whether the build saw any of the repository-relative files,
 // or listed a directory holding one. A nil log (a build that did not record)
 // saw everything.
-func (l *readLog) anyOf(files []string) bool {
+func (l *ReadLog) anyOf(files []string) bool {
 	if len(files) == 0 {
 		return false
 	}

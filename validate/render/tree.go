@@ -1,6 +1,3 @@
-// Package render turns the repository's overlays and cluster entry points into
-// Kubernetes resources, offline, exactly as `kustomize build` and Flux would,
-// and remembers the source file each resource came from.
 package render
 
 import (
@@ -8,6 +5,7 @@ import (
 	"io/fs"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -30,8 +28,8 @@ type Tree struct {
 	mu   sync.Mutex
 	memo map[string]map[string]any
 	// artifactOf is the tree this one was filtered from, as source-controller
-	// packs a GitRepository artifact (FluxSources.filter), and dropped lists
-	// the repository-relative files the filter left out.
+	// packs a GitRepository artifact (Filter), and dropped lists the
+	// repository-relative files the filter left out.
 	artifactOf *Tree
 	dropped    []string
 }
@@ -103,6 +101,83 @@ func (t *Tree) ReadDir(rel string) ([]string, error) {
 	names, err := t.fs.ReadDir(t.Abs(rel))
 	sort.Strings(names)
 	return names, err
+}
+
+// FS is the file system the tree is mounted on (at Root): what Kustomize
+// builds from. A build only reads it; NewReadLog records what it reads.
+func (t *Tree) FS() filesys.FileSystem { return t.fs }
+
+// files lists every file of the tree, repository-relative, except the
+// validator's own in-memory additions.
+func (t *Tree) files() []string { return t.FilesUnder(".") }
+
+// FilesUnder lists the repository files below dir, repository-relative, in
+// order, without the validator's in-memory additions (the folders whose name
+// starts with .meshops-).
+func (t *Tree) FilesUnder(dir string) []string {
+	var out []string
+	_ = t.fs.Walk(t.Abs(dir), func(p string, info os.FileInfo, err error) error {
+		if err != nil {
+			return nil
+		}
+		rel := t.Rel(p)
+		if info.IsDir() {
+			if rel != "." && strings.HasPrefix(path.Base(rel), ".meshops-") {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		out = append(out, rel)
+		return nil
+	})
+	sort.Strings(out)
+	return out
+}
+
+// Shadow copies dir (files and subdirectories) to a sibling directory
+// .meshops-<engine>-<n>-<base>, replacing its kustomization file by
+// kfile/data, and returns the sibling's path: where an engine builds a path
+// whose kustomization its options change, relative references still
+// resolving. It writes to the tree: call it before any build starts.
+func (t *Tree) Shadow(dir, engine string, n int, kfile string, data []byte) (string, error) {
+	sib := path.Join(path.Dir(dir), fmt.Sprintf(".meshops-%s-%d-%s", engine, n, path.Base(dir)))
+	for _, rel := range t.FilesUnder(dir) {
+		sub := strings.TrimPrefix(rel, dir+"/")
+		if !strings.Contains(sub, "/") && KustomizationFile(t, dir) == rel {
+			continue // replaced below
+		}
+		b, err := t.ReadFile(rel)
+		if err != nil {
+			return "", err
+		}
+		if err := t.Add(path.Join(sib, sub), b); err != nil {
+			return "", err
+		}
+	}
+	return sib, t.Add(path.Join(sib, kfile), data)
+}
+
+// Filter returns a copy of the tree without the files drop reports, as
+// source-controller packs a GitRepository artifact. The copy remembers the
+// tree it was filtered from and the files it left out: Result.Share asks
+// whether a build read any of them.
+func (t *Tree) Filter(drop func(rel string) bool) (*Tree, error) {
+	out := NewTree(t.Dir)
+	out.artifactOf = t
+	for _, rel := range t.files() {
+		if drop(rel) {
+			out.dropped = append(out.dropped, rel)
+			continue
+		}
+		data, err := t.ReadFile(rel)
+		if err != nil {
+			return nil, err
+		}
+		if err := out.Add(rel, data); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }
 
 // LoadDir copies the repository at root into memory: every file git does

@@ -1,9 +1,18 @@
-package render
+// Package argocd is Argo CD's Kustomize engine: what its repo-server renders
+// of an Application source that applies a directory of the repository with
+// Kustomize or as plain manifests. The source's kustomize: options become
+// the `kustomize edit` commands the repo-server runs before `kustomize
+// build` (with the Kustomize CLI's options, validate/render/kustomize), and
+// the Application's destination namespace is given to the namespaced
+// resources without one, as Argo CD does when it syncs.
+package argocd
 
 import (
 	"fmt"
 	"io"
+	"maps"
 	"path"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -12,38 +21,10 @@ import (
 	"sigs.k8s.io/kustomize/kustomize/v5/commands/edit"
 	"sigs.k8s.io/kustomize/kyaml/filesys"
 	"sigs.k8s.io/yaml"
+
+	"meshops.dev/meshops/validate/render"
+	"meshops.dev/meshops/validate/render/kustomize"
 )
-
-// ArgoKustomize is an Application source's kustomize: block, the fields of
-// Argo CD's ApplicationSourceKustomize (pkg/apis/application/v1alpha1, v3.5).
-type ArgoKustomize struct {
-	NamePrefix                string            `json:"namePrefix,omitempty"`
-	NameSuffix                string            `json:"nameSuffix,omitempty"`
-	Images                    []string          `json:"images,omitempty"`
-	CommonLabels              map[string]string `json:"commonLabels,omitempty"`
-	Version                   string            `json:"version,omitempty"`
-	CommonAnnotations         map[string]string `json:"commonAnnotations,omitempty"`
-	ForceCommonLabels         bool              `json:"forceCommonLabels,omitempty"`
-	ForceCommonAnnotations    bool              `json:"forceCommonAnnotations,omitempty"`
-	Namespace                 string            `json:"namespace,omitempty"`
-	CommonAnnotationsEnvsubst bool              `json:"commonAnnotationsEnvsubst,omitempty"`
-	Replicas                  []struct {
-		Name  string             `json:"name"`
-		Count intstr.IntOrString `json:"count"`
-	} `json:"replicas,omitempty"`
-	Patches                 []map[string]any `json:"patches,omitempty"`
-	Components              []string         `json:"components,omitempty"`
-	IgnoreMissingComponents bool             `json:"ignoreMissingComponents,omitempty"`
-	LabelWithoutSelector    bool             `json:"labelWithoutSelector,omitempty"`
-	KubeVersion             string           `json:"kubeVersion,omitempty"`
-	APIVersions             []string         `json:"apiVersions,omitempty"`
-	LabelIncludeTemplates   bool             `json:"labelIncludeTemplates,omitempty"`
-}
-
-func (k *ArgoKustomize) empty() bool {
-	return k.NamePrefix == "" && k.NameSuffix == "" && len(k.Images) == 0 && len(k.CommonLabels) == 0 &&
-		len(k.CommonAnnotations) == 0 && k.Namespace == "" && len(k.Replicas) == 0 && len(k.Patches) == 0 && len(k.Components) == 0
-}
 
 // argoEdit is one `kustomize edit` command line Argo CD's repo-server runs.
 type argoEdit []string
@@ -55,7 +36,7 @@ type argoEdit []string
 // argoKustomization. Argo CD substitutes its build environment
 // (${ARGOCD_APP_NAME}, ...) into images and labels; the validator knows the
 // Application's name and namespace only.
-func argoEdits(e *EntryPoint) ([]argoEdit, error) {
+func argoEdits(e *render.EntryPoint) ([]argoEdit, error) {
 	k := e.Argo
 	env := strings.NewReplacer("${ARGOCD_APP_NAME}", e.Name, "$ARGOCD_APP_NAME", e.Name,
 		"${ARGOCD_APP_NAMESPACE}", e.Namespace, "$ARGOCD_APP_NAMESPACE", e.Namespace)
@@ -99,7 +80,7 @@ func argoEdits(e *EntryPoint) ([]argoEdit, error) {
 		if k.LabelIncludeTemplates {
 			cmd = append(cmd, "--include-templates")
 		}
-		for _, name := range sortedKeys(k.CommonLabels) {
+		for _, name := range slices.Sorted(maps.Keys(k.CommonLabels)) {
 			cmd = append(cmd, name+":"+env.Replace(k.CommonLabels[name]))
 		}
 		out = append(out, cmd)
@@ -109,7 +90,7 @@ func argoEdits(e *EntryPoint) ([]argoEdit, error) {
 		if k.ForceCommonAnnotations {
 			cmd = append(cmd, "--force")
 		}
-		for _, name := range sortedKeys(k.CommonAnnotations) {
+		for _, name := range slices.Sorted(maps.Keys(k.CommonAnnotations)) {
 			v := k.CommonAnnotations[name]
 			if k.CommonAnnotationsEnvsubst {
 				v = env.Replace(v)
@@ -129,8 +110,8 @@ func argoEdits(e *EntryPoint) ([]argoEdit, error) {
 // kustomize's own `edit` commands (sigs.k8s.io/kustomize/kustomize/v5, run
 // in memory), then the Application's patches appended to patches: and its
 // components added as `kustomize edit add component` adds them.
-func argoKustomization(t *Tree, e *EntryPoint) (name string, data []byte, err error) {
-	kfile := KustomizationFile(t, e.Path)
+func argoKustomization(t *render.Tree, e *render.EntryPoint) (name string, data []byte, err error) {
+	kfile := render.KustomizationFile(t, e.Path)
 	if kfile == "" {
 		return "", nil, fmt.Errorf("%s has no kustomization file, so Argo CD treats it as a directory of plain manifests and its kustomize options do nothing", e.Path)
 	}
@@ -211,20 +192,20 @@ func argoKustomization(t *Tree, e *EntryPoint) (name string, data []byte, err er
 	return name, data, err
 }
 
-// PrepareArgo prepares an Argo CD entry point's target. Without kustomize
+// Prepare prepares an Argo CD entry point's target. Without kustomize
 // options it is the path itself, built as `kustomize build` would (Argo CD
 // runs the kustomize CLI with its default load restrictions); with them, a
 // copy of the path beside it holds the edited kustomization. It writes to
 // the tree: call it before any build starts. n numbers the copy.
-func PrepareArgo(t *Tree, e *EntryPoint, n int) (Target, error) {
-	tg := Target{Kind: ArgoCD, Dir: e.Path, Entry: e, Generated: KustomizationFile(t, e.Path) == ""}
-	fail := func(err error) (Target, error) { return tg, &Error{Target: tg, Err: err} }
+func Prepare(t *render.Tree, e *render.EntryPoint, n int) (render.Target, error) {
+	tg := render.Target{Kind: render.ArgoCD, Dir: e.Path, Entry: e, Generated: render.KustomizationFile(t, e.Path) == ""}
+	fail := func(err error) (render.Target, error) { return tg, &render.Error{Target: tg, Err: err} }
 	if e.Path == "." || !t.IsDir(e.Path) {
 		return fail(fmt.Errorf("app path does not exist: %s", e.Path))
 	}
 	if !e.HasOptions() {
-		custom, err := Prepare(t, tg)
-		tg.customSchema = custom
+		custom, err := kustomize.Prepare(t, tg)
+		tg.SetCustomSchema(custom)
 		return tg, err
 	}
 	name, data, err := argoKustomization(t, e)
@@ -240,34 +221,32 @@ func PrepareArgo(t *Tree, e *EntryPoint, n int) (Target, error) {
 	if data, err = yaml.Marshal(k); err != nil {
 		return fail(err)
 	}
-	shadow, err := t.shadow(e.Path, "argocd", n, name, data)
+	shadow, err := t.Shadow(e.Path, "argocd", n, name, data)
 	if err != nil {
 		return fail(err)
 	}
 	tg.BuildDir = shadow
-	custom, err := checkSources(t, shadow)
+	custom, err := kustomize.CheckSources(t, shadow)
 	if err != nil {
 		return fail(err)
 	}
-	tg.customSchema = custom
+	tg.SetCustomSchema(custom)
 	return tg, nil
 }
 
-// clusterScoped are the built-in kinds without a namespace.
-var clusterScoped = map[string]bool{
-	"Namespace": true, "Node": true, "PersistentVolume": true, "ClusterRole": true, "ClusterRoleBinding": true,
-	"CustomResourceDefinition": true, "StorageClass": true, "PriorityClass": true, "IngressClass": true,
-	"ValidatingWebhookConfiguration": true, "MutatingWebhookConfiguration": true, "APIService": true,
-	"RuntimeClass": true, "CSIDriver": true, "VolumeAttachment": true, "GatewayClass": true, "ClusterIssuer": true,
+// Build builds a target Prepare prepared as Argo CD's repo-server does,
+// `kustomize build` with the CLI's options, and gives its resources the
+// Application's destination namespace.
+func Build(t *render.Tree, target render.Target) (*render.Result, error) {
+	return kustomize.Builder{Options: kustomize.Options(), PostBuild: func(res *render.Result) error {
+		argoDestination(res)
+		return nil
+	}}.Build(t, target)
 }
-
-// ClusterScoped reports whether kind is one of the built-in kinds without a
-// namespace.
-func ClusterScoped(kind string) bool { return clusterScoped[kind] }
 
 // argoDestination gives the namespaced resources without a namespace the
 // Application's spec.destination.namespace, as Argo CD does when it syncs.
-func argoDestination(res *Result) {
+func argoDestination(res *render.Result) {
 	spec, _ := res.Target.Entry.Object["spec"].(map[string]any)
 	dest, _ := spec["destination"].(map[string]any)
 	ns, _ := dest["namespace"].(string)
@@ -275,9 +254,9 @@ func argoDestination(res *Result) {
 		return
 	}
 	for _, r := range res.Resources.Resources() {
-		if r.GetNamespace() == "" && !clusterScoped[r.GetKind()] {
+		if r.GetNamespace() == "" && !render.ClusterScoped(r.GetKind()) {
 			_ = r.SetNamespace(ns)
-			res.destinationSet = true
+			res.MarkNamespaced()
 		}
 	}
 }

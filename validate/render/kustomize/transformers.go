@@ -1,4 +1,4 @@
-package render
+package kustomize
 
 import (
 	"fmt"
@@ -8,6 +8,8 @@ import (
 	yamlv3 "go.yaml.in/yaml/v3"
 	"sigs.k8s.io/kustomize/api/types"
 	"sigs.k8s.io/yaml"
+
+	"meshops.dev/meshops/validate/render"
 )
 
 // Transformer is an entry of a kustomization that changes every resource it
@@ -30,8 +32,8 @@ var transformerFields = []string{"namePrefix", "nameSuffix", "namespace", "commo
 // Transformers lists the transformers dir's kustomization sets, with their
 // lines, in file order. A directory without a kustomization file, or one that
 // does not parse (its render reports it), has none.
-func Transformers(t *Tree, dir string) []Transformer {
-	file := KustomizationFile(t, dir)
+func Transformers(t *render.Tree, dir string) []Transformer {
+	file := render.KustomizationFile(t, dir)
 	if file == "" {
 		return nil
 	}
@@ -68,9 +70,9 @@ func Transformers(t *Tree, dir string) []Transformer {
 // but without one of its transformers: a copy of dir beside it whose
 // kustomization leaves tr out. A finding that build does not have, tr causes.
 // It writes to the tree: call it before any build starts.
-func PrepareWithout(t *Tree, dir string, tr Transformer, n int) (Target, error) {
-	tg := Target{Kind: Overlay, Dir: dir, Without: tr.Field}
-	fail := func(err error) (Target, error) { return tg, &Error{Target: tg, Err: err} }
+func PrepareWithout(t *render.Tree, dir string, tr Transformer, n int) (render.Target, error) {
+	tg := render.Target{Kind: render.Overlay, Dir: dir, Without: tr.Field}
+	fail := func(err error) (render.Target, error) { return tg, &render.Error{Target: tg, Err: err} }
 	data, err := t.ReadFile(tr.File)
 	if err != nil {
 		return fail(err)
@@ -102,10 +104,12 @@ func PrepareWithout(t *Tree, dir string, tr Transformer, n int) (Target, error) 
 	if err != nil {
 		return fail(err)
 	}
-	if tg.BuildDir, err = t.shadow(dir, "without", n, path.Base(tr.File), out); err != nil {
+	if tg.BuildDir, err = t.Shadow(dir, "without", n, path.Base(tr.File), out); err != nil {
 		return fail(err)
 	}
-	if tg.customSchema, err = checkSources(t, tg.BuildDir); err != nil {
+	custom, err := CheckSources(t, tg.BuildDir)
+	tg.SetCustomSchema(custom)
+	if err != nil {
 		return fail(err)
 	}
 	return tg, nil

@@ -1,9 +1,8 @@
-package render
+package kustomize
 
 import (
 	"bytes"
 	"errors"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"sort"
@@ -13,42 +12,23 @@ import (
 	"sigs.k8s.io/kustomize/api/krusty"
 	"sigs.k8s.io/kustomize/api/types"
 	"sigs.k8s.io/kustomize/kyaml/filesys"
+
+	"meshops.dev/meshops/validate/render"
 )
 
-const repoRoot = "../.."
+const repoRoot = "../../.."
 
-func loadRepo(t *testing.T) (*Tree, []Target) {
+func loadRepo(t *testing.T) (*render.Tree, []render.Target) {
 	t.Helper()
-	tree, err := LoadDir(repoRoot)
+	tree, err := render.LoadDir(repoRoot)
 	if err != nil {
 		t.Fatal(err)
 	}
-	targets, err := Discover(tree)
+	targets, err := render.Discover(tree)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return tree, targets
-}
-
-func TestDiscoverRepository(t *testing.T) {
-	_, targets := loadRepo(t)
-	var got []string
-	for _, tg := range targets {
-		s := string(tg.Kind) + ":" + tg.Dir
-		if tg.Generated {
-			s += " (generated)"
-		}
-		got = append(got, s)
-	}
-	want := []string{
-		"overlay:overlays/dev", "overlay:overlays/prod", "overlay:overlays/staging",
-		"cluster:clusters/dev/argocd", "cluster:clusters/dev/flux (generated)",
-		"cluster:clusters/prod/argocd", "cluster:clusters/prod/flux (generated)",
-		"cluster:clusters/staging/argocd", "cluster:clusters/staging/flux (generated)",
-	}
-	if strings.Join(got, "\n") != strings.Join(want, "\n") {
-		t.Errorf("Discover =\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
-	}
 }
 
 // kustomizeCLI returns the path of the stock kustomize CLI pinned in go.mod.
@@ -100,7 +80,7 @@ func TestRenderMatchesKustomizeCLI(t *testing.T) {
 func TestRenderMatchesFlux(t *testing.T) {
 	tree, targets := loadRepo(t)
 	for _, tg := range targets {
-		if tg.Kind != Overlay {
+		if tg.Kind != render.Overlay {
 			continue
 		}
 		t.Run(tg.Dir, func(t *testing.T) {
@@ -137,7 +117,7 @@ func documents(t *testing.T, asYaml func() ([]byte, error)) string {
 func TestEveryClusterEntryRenders(t *testing.T) {
 	tree, targets := loadRepo(t)
 	for _, tg := range targets {
-		if tg.Kind != Cluster {
+		if tg.Kind != render.Cluster {
 			continue
 		}
 		res, err := Render(tree, tg)
@@ -153,7 +133,7 @@ func TestEveryClusterEntryRenders(t *testing.T) {
 
 func TestSourceAttribution(t *testing.T) {
 	tree, _ := loadRepo(t)
-	res, err := Render(tree, Target{Kind: Overlay, Dir: "overlays/staging"})
+	res, err := Render(tree, render.Target{Kind: render.Overlay, Dir: "overlays/staging"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -189,11 +169,11 @@ func TestBadInput(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.repo, func(t *testing.T) {
-			tree, err := LoadDir(filepath.Join("testdata", tt.repo))
+			tree, err := render.LoadDir(filepath.Join("testdata", tt.repo))
 			if err != nil {
 				t.Fatal(err)
 			}
-			targets, err := Discover(tree)
+			targets, err := render.Discover(tree)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -201,7 +181,7 @@ func TestBadInput(t *testing.T) {
 			if err == nil {
 				t.Fatal("rendered without error")
 			}
-			var rerr *Error
+			var rerr *render.Error
 			if !errors.As(err, &rerr) || rerr.Target.Dir != "overlays/dev" {
 				t.Errorf("error %v does not name the overlay", err)
 			}
@@ -212,47 +192,68 @@ func TestBadInput(t *testing.T) {
 	}
 }
 
-func TestEmptyOverlays(t *testing.T) {
-	tree, err := LoadDir("testdata/empty")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := Discover(tree); err == nil || !strings.Contains(err.Error(), "no overlays/<env>/ with a kustomization file, and no Flux Kustomization or Argo CD Application") {
-		t.Errorf("Discover = %v, want nothing to validate", err)
-	}
-}
-
-func TestSymlinkEscapingRepository(t *testing.T) {
-	outside := t.TempDir()
-	if err := os.WriteFile(filepath.Join(outside, "secret.yaml"), []byte("apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	repo := t.TempDir()
-	dev := filepath.Join(repo, "overlays", "dev")
-	if err := os.MkdirAll(dev, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dev, "kustomization.yaml"), []byte("resources:\n- secret.yaml\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Symlink(filepath.Join(outside, "secret.yaml"), filepath.Join(dev, "secret.yaml")); err != nil {
-		t.Fatal(err)
-	}
-	_, err := LoadDir(repo)
-	if err == nil || !strings.Contains(err.Error(), "overlays/dev/secret.yaml: symbolic link points outside the repository") {
-		t.Errorf("LoadDir = %v, want the escaping link named", err)
-	}
-}
-
 func TestKustomizeErrorNamesInnermostKustomization(t *testing.T) {
 	tree, _ := loadRepo(t)
 	data, _ := tree.ReadFile("overlays/prod/wasmplugin.yaml")
 	if err := tree.Add("overlays/prod/wasmplugin.yaml", []byte(strings.Replace(string(data), "name: blog-headers", "name: blog-headerz", 1))); err != nil {
 		t.Fatal(err)
 	}
-	_, err := Render(tree, Target{Kind: Overlay, Dir: "overlays/prod"})
+	_, err := Render(tree, render.Target{Kind: render.Overlay, Dir: "overlays/prod"})
 	want := `render overlays/prod: overlays/prod/kustomization.yaml: no resource matches strategic merge patch "WasmPlugin.v1alpha1.extensions.istio.io/blog-headerz.blog"`
 	if err == nil || !strings.HasPrefix(err.Error(), want) {
 		t.Errorf("error %v\nwant prefix %s", err, want)
+	}
+}
+
+// TestNoInternalPathInErrors: the in-memory wrapper's relative path to the
+// target never reaches a message.
+func TestNoInternalPathInErrors(t *testing.T) {
+	for _, doc := range []string{"", "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nnamePrefix: [x]\n"} {
+		tree := render.NewTree("test")
+		_ = tree.Add("overlays/qa/kustomization.yaml", []byte(doc))
+		_, err := Render(tree, render.Target{Kind: render.Overlay, Dir: "overlays/qa"})
+		if err == nil {
+			t.Fatalf("%q rendered without error", doc)
+		}
+		if strings.Contains(err.Error(), "../") || strings.Contains(err.Error(), wrapperDir) || strings.Contains(err.Error(), tree.Root) {
+			t.Errorf("error leaks an internal path: %v", err)
+		}
+		if !strings.Contains(err.Error(), "overlays/qa") {
+			t.Errorf("error does not name the overlay: %v", err)
+		}
+	}
+}
+
+// TestPatchErrorsNameFileAndLine: a patch Kustomize cannot parse is refused
+// first, naming the patch file (or the kustomization's line, for an inline
+// patch), the line and the cause.
+func TestPatchErrorsNameFileAndLine(t *testing.T) {
+	const base = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  a: b\n"
+	tests := []struct {
+		name, kustomization, patch string
+		want                       string
+	}{
+		{"tab", "resources: [cm.yaml]\npatches:\n  - path: patch.yaml\n", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n\ta: c\n",
+			"overlays/dev/patch.yaml:6: patch (patches[0] of overlays/dev/kustomization.yaml) is not valid YAML: found character that cannot start any token"},
+		{"duplicate key", "resources: [cm.yaml]\npatches:\n  - path: patch.yaml\n", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  a: c\n  a: d\n",
+			`overlays/dev/patch.yaml:7: patch (patches[0] of overlays/dev/kustomization.yaml) is not valid YAML: mapping key "a" already defined at line 6`},
+		{"not utf-8", "resources: [cm.yaml]\npatchesStrategicMerge:\n  - patch.yaml\n", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  a: \xff\n",
+			"overlays/dev/patch.yaml:6: patch (patchesStrategicMerge[0] of overlays/dev/kustomization.yaml) is not valid YAML: byte 0xff is not UTF-8"},
+		{"inline", "resources: [cm.yaml]\npatches:\n  - target: {kind: ConfigMap}\n    patch: |-\n      - op: add\n        path: /data/x\n       value: y\n", "",
+			"overlays/dev/kustomization.yaml:6: patches[0]: inline patch is not valid YAML: did not find expected '-' indicator"}, // go-yaml names the line before the bad indent
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tree := render.NewTree("test")
+			_ = tree.Add("overlays/dev/kustomization.yaml", []byte(tt.kustomization))
+			_ = tree.Add("overlays/dev/cm.yaml", []byte(base))
+			if tt.patch != "" {
+				_ = tree.Add("overlays/dev/patch.yaml", []byte(tt.patch))
+			}
+			_, err := Render(tree, render.Target{Kind: render.Overlay, Dir: "overlays/dev"})
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("error %v\nwant it to contain %s", err, tt.want)
+			}
+		})
 	}
 }

@@ -1,4 +1,4 @@
-package render
+package kustomize
 
 import (
 	"bytes"
@@ -14,33 +14,9 @@ import (
 	yamlv3 "go.yaml.in/yaml/v3"
 	"sigs.k8s.io/kustomize/api/types"
 	"sigs.k8s.io/yaml"
+
+	"meshops.dev/meshops/validate/render"
 )
-
-// remoteRef matches what Kustomize would fetch over the network: URLs, go-getter
-// style git:: references, scp-like git@host:path and bare host/path forms.
-var remoteRef = regexp.MustCompile(`^([a-zA-Z][a-zA-Z0-9+.-]*://|git::|git@|[a-zA-Z0-9-]+(\.[a-zA-Z0-9-]+)+(:[0-9]+)?/)`)
-
-// IsRemote reports whether a kustomization resource, component or base names
-// something Kustomize would download rather than read from the repository.
-func IsRemote(ref string) bool { return remoteRef.MatchString(ref) }
-
-// SourceError is an input problem found before rendering, naming the file.
-type SourceError struct {
-	File string // repository-relative
-	// Line is the line of File the problem is on; 0 if unknown.
-	Line int
-	Msg  string
-	// Remote is set when the problem is a remote reference: the repository
-	// is readable, one kustomization reaches for the network.
-	Remote bool
-}
-
-func (e *SourceError) Error() string {
-	if e.Line > 0 {
-		return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Msg)
-	}
-	return e.File + ": " + e.Msg
-}
 
 // lineOf returns the first line of data that contains s, or 0.
 func lineOf(data []byte, s string) int {
@@ -85,54 +61,48 @@ func errLine(data []byte, err error) int {
 // it, and refuses what would make a render reach the network or the world
 // outside the repository, loop, or fail with a message that names no file:
 // remote references, missing or escaping paths, cycles, and kustomization
-// files that do not parse.
-func CheckSources(t *Tree, dir string) error {
-	_, err := checkSources(t, dir)
-	return err
-}
-
-// checkSources is CheckSources, also reporting whether a kustomization sets
-// openapi: (a custom schema).
-func checkSources(t *Tree, dir string) (customSchema bool, err error) {
+// files that do not parse. customSchema reports whether a kustomization sets
+// openapi: (a custom schema), which Kustomize keeps in process-wide state.
+func CheckSources(t *render.Tree, dir string) (customSchema bool, err error) {
 	err = checkDir(t, dir, nil, &customSchema)
 	return customSchema, err
 }
 
-func checkDir(t *Tree, dir string, stack []string, customSchema *bool) error {
+func checkDir(t *render.Tree, dir string, stack []string, customSchema *bool) error {
 	for i, d := range stack {
 		if d == dir {
-			return &SourceError{File: KustomizationFile(t, dir), Msg: "kustomization cycle: " + strings.Join(append(stack[i:], dir), " -> ")}
+			return &render.SourceError{File: render.KustomizationFile(t, dir), Msg: "kustomization cycle: " + strings.Join(append(stack[i:], dir), " -> ")}
 		}
 	}
 	stack = append(stack, dir)
-	file := KustomizationFile(t, dir)
+	file := render.KustomizationFile(t, dir)
 	if file == "" {
-		return &SourceError{File: dir, Msg: "directory has no kustomization.yaml"}
+		return &render.SourceError{File: dir, Msg: "directory has no kustomization.yaml"}
 	}
 	data, err := t.ReadFile(file)
 	if err != nil {
-		return &SourceError{File: file, Msg: err.Error()}
+		return &render.SourceError{File: file, Msg: err.Error()}
 	}
 	var k types.Kustomization
 	if err := yaml.UnmarshalStrict(data, &k); err != nil {
-		return &SourceError{File: file, Line: errLine(data, err), Msg: "not a valid kustomization: " + err.Error()}
+		return &render.SourceError{File: file, Line: errLine(data, err), Msg: "not a valid kustomization: " + err.Error()}
 	}
 	if len(k.OpenAPI) > 0 {
 		*customSchema = true
 	}
 	if k.Kind != "" && k.Kind != types.KustomizationKind && k.Kind != types.ComponentKind {
-		return &SourceError{File: file, Msg: fmt.Sprintf("kind %q is not Kustomization or Component", k.Kind)}
+		return &render.SourceError{File: file, Msg: fmt.Sprintf("kind %q is not Kustomization or Component", k.Kind)}
 	}
 	refs := func(field string, list []string) error {
 		for i, ref := range list {
 			where := fmt.Sprintf("%s[%d] %q", field, i, ref)
 			line := lineOf(data, ref)
-			if IsRemote(ref) {
-				return &SourceError{File: file, Line: line, Msg: where + " is a remote reference; the validator renders offline, so vendor it into the repository", Remote: true}
+			if render.IsRemote(ref) {
+				return &render.SourceError{File: file, Line: line, Msg: where + " is a remote reference; the validator renders offline, so vendor it into the repository", Remote: true}
 			}
 			target := path.Clean(path.Join(dir, ref))
 			if path.IsAbs(ref) || target == ".." || strings.HasPrefix(target, "../") {
-				return &SourceError{File: file, Line: line, Msg: where + " points outside the repository"}
+				return &render.SourceError{File: file, Line: line, Msg: where + " points outside the repository"}
 			}
 			switch {
 			case t.IsDir(target):
@@ -140,7 +110,7 @@ func checkDir(t *Tree, dir string, stack []string, customSchema *bool) error {
 					return err
 				}
 			case !t.Exists(target):
-				return &SourceError{File: file, Line: line, Msg: where + ": no such file or directory"}
+				return &render.SourceError{File: file, Line: line, Msg: where + ": no such file or directory"}
 			case field == "resources":
 				err, _ := t.Memo(target, "checkManifest", func() any { return checkManifest(t, target) }).(error)
 				if err != nil {
@@ -167,10 +137,10 @@ func checkDir(t *Tree, dir string, stack []string, customSchema *bool) error {
 // each to be a Kubernetes object (apiVersion, kind, metadata.name) or a List,
 // so that Kustomize never sees a file it would reject with a message that
 // names no line.
-func checkManifest(t *Tree, file string) error {
+func checkManifest(t *render.Tree, file string) error {
 	data, err := t.ReadFile(file)
 	if err != nil {
-		return &SourceError{File: file, Msg: err.Error()}
+		return &render.SourceError{File: file, Msg: err.Error()}
 	}
 	dec := yamlv3.NewDecoder(bytes.NewReader(data))
 	for n := 1; ; n++ {
@@ -180,7 +150,7 @@ func checkManifest(t *Tree, file string) error {
 			return nil
 		}
 		if err != nil {
-			return &SourceError{File: file, Line: errLine(data, err), Msg: fmt.Sprintf("document %d is not valid YAML: %s", n, strings.TrimPrefix(err.Error(), "yaml: "))}
+			return &render.SourceError{File: file, Line: errLine(data, err), Msg: fmt.Sprintf("document %d is not valid YAML: %s", n, strings.TrimPrefix(err.Error(), "yaml: "))}
 		}
 		if doc == nil {
 			continue // an empty document between separators
@@ -188,7 +158,7 @@ func checkManifest(t *Tree, file string) error {
 		apiVersion, _ := doc["apiVersion"].(string)
 		kind, _ := doc["kind"].(string)
 		if apiVersion == "" || kind == "" {
-			return &SourceError{File: file, Msg: fmt.Sprintf("document %d is not a Kubernetes object: it needs apiVersion and kind", n)}
+			return &render.SourceError{File: file, Msg: fmt.Sprintf("document %d is not a Kubernetes object: it needs apiVersion and kind", n)}
 		}
 		if strings.HasSuffix(kind, "List") {
 			continue
@@ -196,7 +166,7 @@ func checkManifest(t *Tree, file string) error {
 		meta, _ := doc["metadata"].(map[string]any)
 		if name, _ := meta["name"].(string); name == "" {
 			if gen, _ := meta["generateName"].(string); gen == "" {
-				return &SourceError{File: file, Msg: fmt.Sprintf("document %d (%s) has no metadata.name", n, kind)}
+				return &render.SourceError{File: file, Msg: fmt.Sprintf("document %d (%s) has no metadata.name", n, kind)}
 			}
 		}
 	}
@@ -207,8 +177,8 @@ func checkManifest(t *Tree, file string) error {
 // bad indent, a duplicate key or bytes that are not UTF-8 become an error
 // naming the patch file (or the kustomization, for an inline patch) and the
 // line, instead of Kustomize's "unable to parse SM or JSON patch".
-func checkPatches(t *Tree, dir, kfile string, kdata []byte, k *types.Kustomization) error {
-	inline := inlinePatchLines(kdata)
+func checkPatches(t *render.Tree, dir, kfile string, kdata []byte, k *types.Kustomization) error {
+	inline := render.InlinePatchLines(kdata)
 	check := func(field string, i int, p types.Patch) error {
 		where := fmt.Sprintf("%s[%d]", field, i)
 		if p.Path != "" {
@@ -218,7 +188,7 @@ func checkPatches(t *Tree, dir, kfile string, kdata []byte, k *types.Kustomizati
 				return nil // a missing patch file is Kustomize's to report, with its name
 			}
 			if line, msg := parsePatch(data); msg != "" {
-				return &SourceError{File: file, Line: line, Msg: fmt.Sprintf("patch (%s of %s) is not valid YAML: %s", where, kfile, msg)}
+				return &render.SourceError{File: file, Line: line, Msg: fmt.Sprintf("patch (%s of %s) is not valid YAML: %s", where, kfile, msg)}
 			}
 			return nil
 		}
@@ -227,7 +197,7 @@ func checkPatches(t *Tree, dir, kfile string, kdata []byte, k *types.Kustomizati
 			if start := inline[where]; start > 0 && line > 0 {
 				abs = start + line
 			}
-			return &SourceError{File: kfile, Line: abs, Msg: fmt.Sprintf("%s: inline patch is not valid YAML: %s", where, msg)}
+			return &render.SourceError{File: kfile, Line: abs, Msg: fmt.Sprintf("%s: inline patch is not valid YAML: %s", where, msg)}
 		}
 		return nil
 	}
@@ -286,45 +256,4 @@ func parsePatch(data []byte) (int, string) {
 			return errLine(data, err), msg
 		}
 	}
-}
-
-// inlinePatchLines maps "patches[i]" (and the deprecated fields) to the
-// line of the kustomization file just before the inline patch's text: the
-// line of a block scalar's indicator (patch: |-), so that line n of the
-// patch is that line plus n.
-func inlinePatchLines(kdata []byte) map[string]int {
-	out := map[string]int{}
-	var doc yamlv3.Node
-	if yamlv3.Unmarshal(kdata, &doc) != nil || len(doc.Content) == 0 {
-		return out
-	}
-	root := doc.Content[0]
-	for i := 0; i+1 < len(root.Content); i += 2 {
-		field, list := root.Content[i].Value, root.Content[i+1]
-		if list.Kind != yamlv3.SequenceNode {
-			continue
-		}
-		for j, item := range list.Content {
-			where := fmt.Sprintf("%s[%d]", field, j)
-			switch item.Kind {
-			case yamlv3.ScalarNode: // patchesStrategicMerge: an inline patch
-				out[where] = scalarStart(item)
-			case yamlv3.MappingNode:
-				for k := 0; k+1 < len(item.Content); k += 2 {
-					if item.Content[k].Value == "patch" {
-						out[where] = scalarStart(item.Content[k+1])
-					}
-				}
-			}
-		}
-	}
-	return out
-}
-
-// scalarStart is the line before a scalar's first line of text.
-func scalarStart(n *yamlv3.Node) int {
-	if n.Style&(yamlv3.LiteralStyle|yamlv3.FoldedStyle) != 0 {
-		return n.Line // the indicator's line; the text starts on the next
-	}
-	return n.Line - 1
 }
