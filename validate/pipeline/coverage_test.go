@@ -26,17 +26,10 @@ var failingElsewhere = map[string]exemption{
 	// found it is fixed, so no repository input keeps producing it; the test
 	// registers a check that panics on one resource.
 	"VAL001": {dir: "../check", test: "TestPanicBecomesInternalError", why: "a panicking check is a bug fixed once found; the test panics on purpose"},
-	// PLT001 and PLT003 read the platform derived from the Helm engine's
-	// renders of the repository's Istio releases (check.Env.Platforms),
-	// which the pipeline does not carry yet (issue 16).
-	"PLT001": {dir: "../check", test: "TestGatewayReleaseUnselected", why: "needs the platform derived from the Helm engine's renders; the test renders Istio's gateway chart"},
-	"PLT003": {dir: "../check", test: "TestPlatformDisagreement", why: "needs the platform derived from the Helm engine's renders"},
 }
 
 // passingElsewhere lists the codes whose passing case no variant can state.
 var passingElsewhere = map[string]exemption{
-	"PLT001": {dir: "../check", test: "TestGatewayReleaseUnselected", why: "needs the platform derived from the Helm engine's renders; the test renders Istio's gateway chart"},
-	"PLT003": {dir: "../check", test: "TestPlatformDisagreement", why: "needs the platform derived from the Helm engine's renders"},
 }
 
 // TestEveryCheckHasFixtures fails unless every check has at least one
