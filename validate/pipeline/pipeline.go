@@ -359,15 +359,16 @@ func RunTree(tree *render.Tree, opts Options) (*Result, error) {
 		env.Mesh.PlatformOf = platformOf
 	}
 	// Ask istiod about each target on every core, then check it: the
-	// targets that share another's render last, after their origin. Eight
+	// targets that share another's render last, after their origin. Four
 	// workers a core: istiod's fake discovery server spends most of its
 	// start asleep, polling its informers with a backoff of 1 ms doubling
 	// to 100 ms (kubelib.WaitForCacheSync in pilot/test/xds's
 	// NewFakeDiscoveryServer), about 40 ms a target against 12 ms of CPU (N = 100 in
-	// make bench: 4.6 s with one worker a core, 3.3 s with eight).
+	// make bench: 4.5 to 5.4 s with one worker a core, 3.4 to 4.2 s with four,
+	// 4.1 to 4.4 s with eight).
 	next = make(chan int)
 	var answered sync.WaitGroup
-	for w := 0; w < 8*runtime.GOMAXPROCS(0); w++ {
+	for w := 0; w < 4*runtime.GOMAXPROCS(0); w++ {
 		answered.Add(1)
 		go func() {
 			defer answered.Done()

@@ -40,8 +40,35 @@ type layout struct {
 	read, followed map[string]bool
 }
 
-// scanLayout reads the documents that declare the repository's entry points.
+// scannedLayout is a layout and the tree generation it was scanned at.
+type scannedLayout struct {
+	gen int
+	l   *layout
+	err error
+}
+
+// scanLayout reads the documents that declare the repository's entry
+// points, once per generation of the tree: Discover, EntryPoints,
+// HelmEntryPoints, ArgoApplications and ClusterObjects all ask before the
+// pipeline prepares its first target, and any Add (a wrapper, a generated
+// kustomization) makes the next call scan again. Callers read the layout;
+// they never change it.
 func scanLayout(t *Tree) (*layout, error) {
+	t.mu.Lock()
+	if c := t.scanned; c != nil && c.gen == t.gen {
+		t.mu.Unlock()
+		return c.l, c.err
+	}
+	gen := t.gen
+	t.mu.Unlock()
+	l, err := scan(t)
+	t.mu.Lock()
+	t.scanned = &scannedLayout{gen: gen, l: l, err: err}
+	t.mu.Unlock()
+	return l, err
+}
+
+func scan(t *Tree) (*layout, error) {
 	l := &layout{read: map[string]bool{}, followed: map[string]bool{}}
 	if t.IsDir("clusters") {
 		for _, f := range manifestFiles(t, "clusters") {

@@ -32,6 +32,10 @@ type Tree struct {
 	// repository-relative files the filter left out.
 	artifactOf *Tree
 	dropped    []string
+	// gen counts the Adds; scanned is the layout scanned at generation
+	// scanned.gen (scanLayout), for the callers that ask before the next Add.
+	gen     int
+	scanned *scannedLayout
 }
 
 // Memo returns what compute derives from file rel for purpose, computing
@@ -71,6 +75,7 @@ func NewTree(dir string) *Tree {
 func (t *Tree) Add(rel string, data []byte) error {
 	t.mu.Lock()
 	delete(t.memo, rel)
+	t.gen++
 	t.mu.Unlock()
 	return t.fs.WriteFile(t.Abs(rel), data)
 }
