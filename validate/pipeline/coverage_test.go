@@ -29,8 +29,7 @@ var failingElsewhere = map[string]exemption{
 }
 
 // passingElsewhere lists the codes whose passing case no variant can state.
-var passingElsewhere = map[string]exemption{
-}
+var passingElsewhere = map[string]exemption{}
 
 // TestEveryCheckHasFixtures fails unless every check has at least one
 // variant that makes it fail (its code in the variant's want) and at least
