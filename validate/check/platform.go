@@ -202,8 +202,12 @@ func gatewayPortNotOnService(ix *index.Index, env *Env) []Finding {
 			exposed[uint32(port)] = true
 			offered = append(offered, fmt.Sprintf("%d->%d", port, target))
 		}
+		var releases []string
 		for _, g := range p.GatewaysSelected(sel) {
 			matched++
+			if g.File != "" && g.File != p.File {
+				releases = append(releases, fmt.Sprintf("%s:%d", g.File, g.Line))
+			}
 			for _, pt := range g.Ports {
 				add(pt.Port, pt.TargetPort, pt.Protocol)
 			}
@@ -226,6 +230,11 @@ func gatewayPortNotOnService(ix *index.Index, env *Env) []Finding {
 			continue
 		}
 		sort.Strings(offered)
+		where := "the gateway chart's service.ports value"
+		if len(releases) > 0 {
+			sort.Strings(releases)
+			where += " of the release at " + strings.Join(dedupe(releases), ", ")
+		}
 		for i, s := range gw.Spec.GetServers() {
 			n := s.GetPort().GetNumber()
 			if s.GetPort() == nil || n < 1 || n > 65535 || exposed[n] {
@@ -234,8 +243,8 @@ func gatewayPortNotOnService(ix *index.Index, env *Env) []Finding {
 			out = append(out, c.findingAt(ix, gw.Object, []string{"spec", "servers", fmt.Sprint(i), "port", "number"},
 				"server port %d is not a port of the Service of the gateway pods selector {%s} selects (it exposes %s, as port->targetPort): "+
 					"the gateway listens on %d, but no traffic reaches it through its Service (Istio's analyzer reports it as IST0162). "+
-					"Use one of the Service's ports, or add %d to the gateway's Service (the gateway chart's service.ports value)",
-				n, formatLabels(sel), orNone(dedupe(offered)), n, n))
+					"Use one of the Service's ports, or add %d to the gateway's Service (%s)",
+				n, formatLabels(sel), orNone(dedupe(offered)), n, n, where))
 		}
 	}
 	return out

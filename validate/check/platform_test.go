@@ -66,7 +66,7 @@ func TestGatewayPortNotOnService(t *testing.T) {
 	msg := func(port, exposes string) string {
 		return "server port " + port + " is not a port of the Service of the gateway pods selector {istio: ingressgateway} selects (it exposes " + exposes +
 			", as port->targetPort): the gateway listens on " + port + ", but no traffic reaches it through its Service (Istio's analyzer reports it as IST0162). " +
-			"Use one of the Service's ports, or add " + port + " to the gateway's Service (the gateway chart's service.ports value)"
+			"Use one of the Service's ports, or add " + port + " to the gateway's Service (the gateway chart's service.ports value of the release at clusters/dev/argocd/istio.yaml:51)"
 	}
 	// The gateway chart of the pinned release: 80->80, 443->443, 15021.
 	chartExposes := "15021->15021, 443->443, 80->80"
