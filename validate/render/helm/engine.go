@@ -7,8 +7,10 @@ package helm
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
+	helmv2 "github.com/fluxcd/helm-controller/api/v2"
 	"path"
 	"strings"
 	"sync"
@@ -67,8 +69,12 @@ type Release struct {
 	// objects that set none (Helm's release namespace; Argo CD's
 	// destination namespace).
 	ObjectNamespace string
-	// Ignored lists the options the validator does not apply (a Flux
-	// postRenderer), for the pipeline to say so.
+	// PostRenderers and PostRenderStrategy are a HelmRelease's
+	// spec.postRenderers and spec.postRenderStrategy (postrender.go).
+	PostRenderers      []helmv2.PostRenderer
+	PostRenderStrategy helmv2.PostRenderStrategy
+	// Ignored lists the options the validator does not apply (Argo CD's
+	// kubeVersion), for the pipeline to say so.
 	Ignored []string
 	// Problem says why the release cannot be resolved (a missing
 	// HelmRepository, a values reference that does not exist).
@@ -88,6 +94,10 @@ func (r *Release) Key() string {
 		r.RepoURL, r.Chart, r.Version, r.LocalPath, r.Name, r.Namespace, r.ObjectNamespace,
 		r.ChartValueFiles, r.Values, r.Set, r.SetString, r.SetFile, r.IncludeCRDs, r.DisableHooks)
 	fmt.Fprintf(&b, "\x00%v", r.SkipSchemaValidation)
+	if len(r.PostRenderers) > 0 {
+		post, _ := json.Marshal(r.PostRenderers)
+		fmt.Fprintf(&b, "\x00%s\x00%s", post, r.PostRenderStrategy)
+	}
 	return b.String()
 }
 
@@ -126,6 +136,9 @@ type Renderer struct {
 	// parses each of its CRDs twice per render, and every release of the
 	// chart parses the same ones.
 	parsed sync.Map // string -> map[string]any
+	// postMu serialises the post-renderers' Kustomize builds, as
+	// helm-controller does (postrender.go).
+	postMu sync.Mutex
 }
 
 // fromYAML is Helm's fromYaml (pkg/engine/funcs.go: sigs.k8s.io/yaml into
@@ -236,7 +249,7 @@ func (rd *Renderer) Manifest(t *render.Tree, r *Release) ([]byte, error) {
 	if err != nil {
 		return nil, &RenderError{Release: r, Err: err}
 	}
-	var out bytes.Buffer
+	var out, hooks bytes.Buffer
 	out.WriteString(strings.TrimSpace(rel.Manifest))
 	out.WriteString("\n")
 	if !r.DisableHooks {
@@ -244,10 +257,14 @@ func (rd *Renderer) Manifest(t *render.Tree, r *Release) ([]byte, error) {
 			if isTestHook(h) {
 				continue
 			}
-			fmt.Fprintf(&out, "---\n# Source: %s\n%s\n", h.Path, h.Manifest)
+			fmt.Fprintf(&hooks, "---\n# Source: %s\n%s\n", h.Path, h.Manifest)
 		}
 	}
-	return out.Bytes(), nil
+	stream, err := rd.postRender(r, out.Bytes(), hooks.Bytes())
+	if err != nil {
+		return nil, &RenderError{Release: r, Err: err}
+	}
+	return stream, nil
 }
 
 // runInstall runs the install, a panic of the template engine (malformed

@@ -51,9 +51,7 @@ func FromHelmRelease(obj map[string]any, file string, line int, cluster string, 
 	r.IncludeCRDs = install.CRDs != helmv2.Skip
 	r.DisableHooks = install.DisableHooks
 	r.SkipSchemaValidation = install.DisableSchemaValidation
-	if len(hr.Spec.PostRenderers) > 0 {
-		r.Ignored = append(r.Ignored, "spec.postRenderers")
-	}
+	r.PostRenderers, r.PostRenderStrategy = hr.Spec.PostRenderers, hr.Spec.PostRenderStrategy
 	switch {
 	case hr.Spec.Chart != nil:
 		spec := hr.Spec.Chart.Spec

@@ -1,11 +1,15 @@
 package helm
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 
+	helmv2 "github.com/fluxcd/helm-controller/api/v2"
+	"github.com/fluxcd/pkg/apis/kustomize"
 	"sigs.k8s.io/yaml"
 
 	"meshops.dev/meshops/validate/render"
@@ -135,5 +139,87 @@ spec:
 	// A $values file of another repository cannot be read: an error.
 	if _, err := FromApplication(tree, e, func(string) bool { return false }, nil); err == nil {
 		t.Error("want an error for $values in a repository that is not this one")
+	}
+}
+
+// spec.postRenderers run over the render as helm-controller runs them: a
+// Kustomize patch of the gateway chart's Deployment and an image rewrite,
+// in order, each over the previous one's output.
+func TestFluxPostRenderers(t *testing.T) {
+	hr := obj(t, `apiVersion: helm.toolkit.fluxcd.io/v2
+kind: HelmRelease
+metadata: {name: istio-ingressgateway, namespace: istio-ingress}
+spec:
+  interval: 1h
+  chart:
+    spec:
+      chart: gateway
+      version: 1.31.0
+      sourceRef: {kind: HelmRepository, name: istio, namespace: istio-system}
+  postRenderers:
+    - kustomize:
+        patches:
+          - target: {kind: Deployment, name: istio-ingressgateway}
+            patch: |
+              - op: add
+                path: /spec/template/metadata/labels/team
+                value: web
+    - kustomize:
+        patches:
+          - patch: |
+              apiVersion: apps/v1
+              kind: Deployment
+              metadata: {name: istio-ingressgateway, namespace: istio-ingress}
+              spec:
+                template:
+                  metadata:
+                    labels: {istio: edge}
+        images:
+          - {name: auto, newName: registry.example.test/proxy, newTag: "1.31.0"}
+`)
+	objs := fakeObjects{
+		"HelmRepository/istio-system/istio": obj(t, "apiVersion: source.toolkit.fluxcd.io/v1\nkind: HelmRepository\nmetadata: {name: istio, namespace: istio-system}\nspec: {url: "+IstioRepositories[0]+"}\n"),
+	}
+	rel, err := FromHelmRelease(hr, "infra/gw.yaml", 1, "clusters/dev", objs, nil)
+	if err != nil || rel.Problem != "" || len(rel.Ignored) != 0 {
+		t.Fatalf("err %v, problem %q, ignored %v", err, rel.Problem, rel.Ignored)
+	}
+	res, err := Render(render.NewTree(t.TempDir()), rel, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	labels := podLabels(t, res, "Deployment")
+	if labels["team"] != "web" || labels["istio"] != "edge" {
+		t.Errorf("pod labels %v, want team: web from the first post-renderer and istio: edge from the second", labels)
+	}
+	image := ""
+	for _, r := range res.Resources.Resources() {
+		if r.GetKind() == "Deployment" {
+			images, _ := r.GetFieldValue("spec.template.spec.containers[0].image")
+			image, _ = images.(string)
+		}
+	}
+	if image != "registry.example.test/proxy:1.31.0" {
+		t.Errorf("image %q, want the post-renderer's registry.example.test/proxy:1.31.0", image)
+	}
+	// Without post-renderers, the chart's own labels and image.
+	plain := *rel
+	plain.PostRenderers = nil
+	res, err = Render(render.NewTree(t.TempDir()), &plain, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l := podLabels(t, res, "Deployment"); l["istio"] != "ingressgateway" || l["team"] != "" {
+		t.Errorf("pod labels without post-renderers %v", l)
+	}
+	if plain.Key() == rel.Key() {
+		t.Error("a release's key does not tell its post-renderers apart")
+	}
+	// A patch Kustomize refuses is the release's render error.
+	bad := *rel
+	bad.PostRenderers = []helmv2.PostRenderer{{Kustomize: &helmv2.Kustomize{Patches: []kustomize.Patch{{Patch: "- op: remove\n  path: /spec/nothing\n", Target: &kustomize.Selector{Kind: "Deployment"}}}}}}
+	var re *RenderError
+	if _, err := Render(render.NewTree(t.TempDir()), &bad, nil); !errors.As(err, &re) || !strings.Contains(err.Error(), "spec.postRenderers[0].kustomize") {
+		t.Errorf("err %v, want a RenderError naming spec.postRenderers[0].kustomize", err)
 	}
 }
