@@ -76,24 +76,30 @@ func (o *oracle) judge(t *testing.T, tree *render.Tree) map[objectKey]*judgement
 		}
 	}
 	for _, tg := range res.Targets {
+		key := tg.Dir
+		var ix *index.Index
 		if tg.Kind.IsHelm() {
-			// A Helm release's objects come from the Helm engine
-			// (render/helm), not from a Kustomize build of its file: the
-			// oracle holds the Kustomize targets to the server.
-			continue
-		}
-		// RunTree prepared the target; preparing a Flux folder again
-		// would count the kustomization it generated as a manifest.
-		r, err := engine.Build(tree, tg)
-		if err != nil {
-			// Nothing to send to the server; the validator must have said why.
-			if !reported(res.Findings, tg.Dir) {
-				t.Fatalf("render %s: %v, and the validator reports nothing for it", tg.Dir, err)
+			// A Helm release's objects are the Helm engine's render
+			// (render/helm), as the pipeline checked them; one that did not
+			// render has its HLM finding and sends nothing.
+			if ix = res.HelmRender(tg.ID()); ix == nil {
+				continue
 			}
-			t.Logf("%s does not render (%v): nothing to dry-run", tg.Dir, err)
-			continue
+			key = tg.ID()
+		} else {
+			// RunTree prepared the target; preparing a Flux folder again
+			// would count the kustomization it generated as a manifest.
+			r, err := engine.Build(tree, tg)
+			if err != nil {
+				// Nothing to send to the server; the validator must have said why.
+				if !reported(res.Findings, tg.Dir) {
+					t.Fatalf("render %s: %v, and the validator reports nothing for it", tg.Dir, err)
+				}
+				t.Logf("%s does not render (%v): nothing to dry-run", tg.Dir, err)
+				continue
+			}
+			ix = index.New(r)
 		}
-		ix := index.New(r)
 		var objs []*unstructured.Unstructured
 		for _, obj := range ix.Objects {
 			objs = append(objs, &unstructured.Unstructured{Object: obj.Content})
@@ -108,7 +114,7 @@ func (o *oracle) judge(t *testing.T, tree *render.Tree) map[objectKey]*judgement
 				unstructured.RemoveNestedField(objs[i].Object, "sops")
 				decrypted(objs[i].Object)
 			}
-			k := objectKey{tg.Dir, obj.String()}
+			k := objectKey{key, obj.String()}
 			j := get(k)
 			for _, mode := range Modes {
 				err := o.dryRun(t, objs[i], mode)

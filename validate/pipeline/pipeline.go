@@ -60,6 +60,19 @@ type Result struct {
 	helm map[string][]*index.Index
 }
 
+// HelmRender returns the render of the Helm release target id names
+// (render.Target.ID: "file#name"), nil when it did not render.
+func (r *Result) HelmRender(id string) *index.Index {
+	for _, ixs := range r.helm {
+		for _, ix := range ixs {
+			if ix.Target.ID() == id {
+				return ix
+			}
+		}
+	}
+	return nil
+}
+
 // HelmObjects returns the rendered objects of the Helm releases (Flux
 // HelmReleases, Argo CD Helm sources) that one cluster scope installs, in
 // release order. A scope is the folder of the entry points that install
