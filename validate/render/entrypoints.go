@@ -3,6 +3,7 @@ package render
 import (
 	"fmt"
 	"path"
+	"slices"
 	"sort"
 	"strings"
 
@@ -189,7 +190,9 @@ func EntryPoints(t *Tree) ([]*EntryPoint, error) {
 	if err != nil {
 		return nil, err
 	}
-	return l.entries, nil
+	// Clipped: the layout is shared by every caller until the next Add,
+	// so an append must copy rather than write into it.
+	return slices.Clip(l.entries), nil
 }
 
 // entriesOf returns the entry points one document declares, if any.
