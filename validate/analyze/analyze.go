@@ -73,7 +73,11 @@ type Message struct {
 // Analyzer runs Istio's analyzers on targets. It is safe for concurrent use.
 type Analyzer struct {
 	platform *mesh.Platform
-	combined analysis.CombinedAnalyzer
+	// analyzers are Analyzers(); each analysis combines them afresh, since
+	// IstiodAnalyzer.Analyze changes the combined analyzer it is given
+	// (InternalCombinedAnalyzer.RemoveSkipped drops the analyzers whose
+	// inputs the sources lack), and the targets are analyzed concurrently.
+	analyzers []analysis.Analyzer
 	// provided holds the objects the platform provides, as YAML documents.
 	provided []source
 	istioNS  string
@@ -129,14 +133,14 @@ func Analyzers() []analysis.Analyzer {
 // New returns an analyzer for targets installed on platform p.
 func New(p *mesh.Platform) *Analyzer {
 	mesh.SilenceIstioLog()
-	a := &Analyzer{platform: p, combined: analysis.Combine("meshops", Analyzers()...), istioNS: p.RootNamespace(),
+	a := &Analyzer{platform: p, analyzers: Analyzers(), istioNS: p.RootNamespace(),
 		done: map[*index.Index]*result{}}
 	if a.istioNS == "" {
 		a.istioNS = "istio-system"
 	}
 	a.provided = platformSources(p, a.istioNS)
 	a.reads = map[[2]string]bool{}
-	for _, in := range a.combined.Metadata().Inputs {
+	for _, in := range analysis.Combine("meshops", a.analyzers...).Metadata().Inputs {
 		a.reads[[2]string{in.Group, in.Kind}] = true
 	}
 	return a
@@ -212,7 +216,7 @@ func (a *Analyzer) analyze(ix *index.Index) ([]Message, error) {
 	sources = append(sources, pods...)
 	sources = append(sources, controllerSecrets(ix, rendered, a.issued)...)
 
-	sa := local.NewSourceAnalyzer(a.combined, "", resource.Namespace(a.istioNS), nil)
+	sa := local.NewSourceAnalyzer(analysis.Combine("meshops", a.analyzers...), "", resource.Namespace(a.istioNS), nil)
 	if a.platform.MeshYAML != "" {
 		if err := a.addMeshConfig(sa); err != nil {
 			return nil, err
