@@ -70,6 +70,11 @@ type Message struct {
 	Analyzer string
 }
 
+// kubeSourceMu serialises the creation of the analyzers' file sources
+// across every Analyzer of the process: it guards Istio's unsynchronised
+// package counter (file.NewKubeSource), which is process-wide too.
+var kubeSourceMu sync.Mutex
+
 // Analyzer runs Istio's analyzers on targets. It is safe for concurrent use.
 type Analyzer struct {
 	platform *mesh.Platform
@@ -230,6 +235,13 @@ func (a *Analyzer) analyze(ix *index.Index) ([]Message, error) {
 	}
 	// Parse errors are left to the schema checks: a document the analyzers
 	// cannot read is one K8S001 or IS001 reports.
+	// The first call creates the analyzer's file source, which numbers
+	// itself from a package counter of Istio's that nothing guards
+	// (pilot/pkg/config/file: NewKubeSource's inMemoryKubeNameDiscriminator):
+	// create it with no documents under kubeSourceMu, then parse outside it.
+	kubeSourceMu.Lock()
+	_ = sa.AddTestReaderKubeSource(nil)
+	kubeSourceMu.Unlock()
 	_ = sa.AddTestReaderKubeSource(readers)
 	cancel := make(chan struct{})
 	defer close(cancel)
