@@ -22,29 +22,7 @@ type fileEdit struct{ file, old, new string }
 
 func loadFixture(t *testing.T, edits []fileEdit) *render.Tree {
 	t.Helper()
-	tree, err := render.LoadDir(gitopsFixture)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, e := range edits {
-		if e.old == "" {
-			if err := tree.Add(e.file, []byte(e.new)); err != nil {
-				t.Fatal(err)
-			}
-			continue
-		}
-		data, err := tree.ReadFile(e.file)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if n := strings.Count(string(data), e.old); n != 1 {
-			t.Fatalf("%s contains %q %d times, want once", e.file, e.old, n)
-		}
-		if err := tree.Add(e.file, []byte(strings.Replace(string(data), e.old, e.new, 1))); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return tree
+	return loadLayout(t, gitopsFixture, edits...)
 }
 
 // fixtureFile reads a fixture file, for edits that copy one.
