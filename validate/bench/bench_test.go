@@ -59,13 +59,28 @@ func kustomizeBinary(b *testing.B) string {
 	return strings.TrimSpace(string(out))
 }
 
+// shape is how a generated cluster folder differs from the one it copies.
+type shape string
+
+const (
+	// renamed: every Argo CD Application gets the environment's suffix
+	// (istiod-staging-004), so no two clusters declare the same release.
+	renamed shape = "renamed"
+	// copied: a team copies a cluster folder and renames only the overlay
+	// path and the blog Application; the Istio Applications keep their
+	// names, so many clusters declare the same releases.
+	copied shape = "copied"
+)
+
+var shapes = []shape{renamed, copied}
+
 // generate writes a repository with n environments: a copy of every file of
 // this repository (as a team's fork holds them: .github/, the README, the
 // tools, which source-controller leaves out of a Flux artifact), and overlays
 // cycled from the real dev, staging and prod overlays, each deployed through
 // a Flux and an Argo CD entry point (a copy of the real cluster folders,
-// pointed at it).
-func generate(b *testing.B, n int) (root string, overlays []string) {
+// pointed at it, renamed as sh says).
+func generate(b *testing.B, n int, sh shape) (root string, overlays []string) {
 	b.Helper()
 	root = b.TempDir()
 	copyRepository(b, root)
@@ -104,7 +119,11 @@ func generate(b *testing.B, n int) (root string, overlays []string) {
 					return err
 				}
 				s := strings.ReplaceAll(string(data), "overlays/"+src+"\n", "overlays/"+name+"\n")
-				s = strings.ReplaceAll(s, "-"+src+"\n", "-"+name+"\n") // Argo CD Application names
+				if sh == renamed {
+					s = strings.ReplaceAll(s, "-"+src+"\n", "-"+name+"\n") // every Argo CD Application
+				} else {
+					s = strings.ReplaceAll(s, "name: blog-"+src+"\n", "name: blog-"+name+"\n")
+				}
 				return os.WriteFile(p, []byte(s), 0o644)
 			})
 			if err != nil {
@@ -209,32 +228,35 @@ func measure(b *testing.B, cmd *exec.Cmd, okCodes ...int) (time.Duration, float6
 }
 
 // BenchmarkValidator is the whole validator (render, index, every check) on
-// n environments, as one process.
+// n environments of each shape, as one process.
 func BenchmarkValidator(b *testing.B) {
 	validate := validatorBinary(b)
 	for _, n := range sizes {
-		b.Run(fmt.Sprintf("N=%d", n), func(b *testing.B) {
-			root, _ := generate(b, n)
-			var peak float64
-			b.ResetTimer()
-			for i := 0; i < b.N; i++ {
-				// Exit 0: every generated environment is deployed and clean.
-				_, mem := measure(b, exec.Command(validate, "-o", "json", root))
-				peak = max(peak, mem)
-			}
-			b.ReportMetric(peak, "peak-MiB")
-			b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N)/float64(n), "ms/overlay")
-		})
+		for _, sh := range shapes {
+			b.Run(fmt.Sprintf("N=%d/%s", n, sh), func(b *testing.B) {
+				root, _ := generate(b, n, sh)
+				var peak float64
+				b.ResetTimer()
+				for i := 0; i < b.N; i++ {
+					// Exit 0: every generated environment is deployed and clean.
+					_, mem := measure(b, exec.Command(validate, "-o", "json", root))
+					peak = max(peak, mem)
+				}
+				b.ReportMetric(peak, "peak-MiB")
+				b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N)/float64(n), "ms/overlay")
+			})
+		}
 	}
 }
 
 // BenchmarkKustomizeCLI renders the same n overlays with the stock CLI, one
-// kustomize build per overlay, rendering only.
+// kustomize build per overlay, rendering only (the overlays are the same in
+// both shapes).
 func BenchmarkKustomizeCLI(b *testing.B) {
 	kustomize := kustomizeBinary(b)
 	for _, n := range sizes {
 		b.Run(fmt.Sprintf("N=%d", n), func(b *testing.B) {
-			_, overlays := generate(b, n)
+			_, overlays := generate(b, n, renamed)
 			var peak float64
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
@@ -250,28 +272,30 @@ func BenchmarkKustomizeCLI(b *testing.B) {
 	}
 }
 
-// BenchmarkPipeline is the validator on n environments in process, warm
-// (after a first run): where the process's time goes, for -cpuprofile and
-// -memprofile (BENCH_SIZES=100 go test -run '^$' -bench Pipeline
-// -cpuprofile cpu.pprof ./validate/bench/).
+// BenchmarkPipeline is the validator on n environments of each shape in
+// process, warm (after a first run): where the process's time goes, for
+// -cpuprofile and -memprofile (BENCH_SIZES=100 go test -run '^$' -bench
+// Pipeline -cpuprofile cpu.pprof ./validate/bench/).
 func BenchmarkPipeline(b *testing.B) {
 	for _, n := range sizes {
-		b.Run(fmt.Sprintf("N=%d", n), func(b *testing.B) {
-			root, _ := generate(b, n)
-			opts := pipeline.Options{RootNamespace: "istio-system"}
-			if _, err := pipeline.Run(root, opts); err != nil {
-				b.Fatal(err)
-			}
-			b.ResetTimer()
-			for i := 0; i < b.N; i++ {
-				res, err := pipeline.Run(root, opts)
-				if err != nil {
+		for _, sh := range shapes {
+			b.Run(fmt.Sprintf("N=%d/%s", n, sh), func(b *testing.B) {
+				root, _ := generate(b, n, sh)
+				opts := pipeline.Options{RootNamespace: "istio-system"}
+				if _, err := pipeline.Run(root, opts); err != nil {
 					b.Fatal(err)
 				}
-				if len(res.Findings) > 0 {
-					b.Fatalf("the generated repository has findings: %v", res.Findings[0])
+				b.ResetTimer()
+				for i := 0; i < b.N; i++ {
+					res, err := pipeline.Run(root, opts)
+					if err != nil {
+						b.Fatal(err)
+					}
+					if len(res.Findings) > 0 {
+						b.Fatalf("the generated repository has findings: %v", res.Findings[0])
+					}
 				}
-			}
-		})
+			})
+		}
 	}
 }
