@@ -174,7 +174,9 @@ func (a *Analyzer) Analyze(ix *index.Index) ([]Message, error) {
 		a.done[key] = r
 	}
 	a.mu.Unlock()
-	r.once.Do(func() { r.msgs, r.err = a.analyze(key) })
+	// Istio's stores register with its global krt debug handler: RunIstio
+	// lets them go once the analysis ends.
+	r.once.Do(func() { mesh.RunIstio(func() { r.msgs, r.err = a.analyze(key) }) })
 	return r.msgs, r.err
 }
 

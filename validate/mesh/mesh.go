@@ -222,13 +222,15 @@ func Relevant(ix *index.Index) bool {
 func (a *Analyzer) Analyze(ix *index.Index) (ans *Answer, err error) {
 	SilenceIstioLog()
 	in := a.inputs(ix)
-	err = test.Wrap(func(t test.Failer) {
-		defer func() {
-			if r := recover(); r != nil {
-				err = &InternalError{Msg: fmt.Sprintf("istiod's code panicked: %v", r)}
-			}
-		}()
-		ans = a.run(t, ix, in)
+	RunIstio(func() {
+		err = test.Wrap(func(t test.Failer) {
+			defer func() {
+				if r := recover(); r != nil {
+					err = &InternalError{Msg: fmt.Sprintf("istiod's code panicked: %v", r)}
+				}
+			}()
+			ans = a.run(t, ix, in)
+		})
 	})
 	if err != nil {
 		if _, ok := err.(*InternalError); !ok {
