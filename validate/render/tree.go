@@ -48,6 +48,22 @@ func (t *Tree) Memo(rel, purpose string, compute func() any) any {
 	}
 	t.mu.Unlock()
 	v := compute()
+	t.Remember(rel, purpose, v)
+	return v
+}
+
+// Recall returns what Remember stored for file rel and purpose, unless Add
+// has replaced the file since. It is safe for concurrent use.
+func (t *Tree) Recall(rel, purpose string) (any, bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	v, ok := t.memo[rel][purpose]
+	return v, ok
+}
+
+// Remember stores v for file rel and purpose, for Recall and Memo, until
+// Add replaces the file. It is safe for concurrent use.
+func (t *Tree) Remember(rel, purpose string, v any) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.memo == nil {
@@ -57,7 +73,6 @@ func (t *Tree) Memo(rel, purpose string, compute func() any) any {
 		t.memo[rel] = map[string]any{}
 	}
 	t.memo[rel][purpose] = v
-	return v
 }
 
 // mountPoint is where every tree is mounted, whatever the checkout's real

@@ -89,14 +89,20 @@ func (fs *Sources) write(rel string) error {
 	return nil
 }
 
-// materialize writes the files below dir to disk, once: what the Generator
-// reads of an entry point's path (its kustomization, or every manifest when
-// it has none) and of its components (whether they exist).
+// materialize writes to disk, once, what the Generator reads of an entry
+// point's path and of its components (whether they exist): the path's
+// kustomization file when it has one (findOrGenerateKustomization reads the
+// first of Kustomize's recognized names that is a file, in the order
+// KustomizationFile tries them, and nothing else), else every file below
+// it, which scanManifests walks.
 func (fs *Sources) materialize(dir string) error {
 	if fs.written[dir] {
 		return nil
 	}
 	fs.written[dir] = true
+	if k := render.KustomizationFile(fs.tree, dir); k != "" {
+		return fs.write(k)
+	}
 	for _, rel := range fs.tree.FilesUnder(dir) {
 		if path.Base(rel) == sourceignore.IgnoreFile {
 			continue // written by NewSources

@@ -79,6 +79,29 @@ func checkDir(t *render.Tree, dir string, stack []string, customSchema *bool) er
 	if file == "" {
 		return &render.SourceError{File: dir, Msg: "directory has no kustomization.yaml"}
 	}
+	// A directory whose graph was found clean is clean from any stack: had
+	// it reached a directory of this stack, that directory would reach it
+	// back, a cycle the first walk would have refused. Only a clean result
+	// is kept: a refusal may name a cycle through this walk's stack. Every
+	// overlay of a base walks the base: it is checked once per run.
+	if v, ok := t.Recall(file, cleanGraph); ok {
+		*customSchema = *customSchema || v.(bool)
+		return nil
+	}
+	custom := false
+	if err := checkGraph(t, dir, file, stack, &custom); err != nil {
+		return err
+	}
+	t.Remember(file, cleanGraph, custom)
+	*customSchema = *customSchema || custom
+	return nil
+}
+
+// cleanGraph is the memo purpose of a kustomization whose graph checkDir
+// found clean; the value is whether the graph sets a custom schema.
+const cleanGraph = "checkDir: clean"
+
+func checkGraph(t *render.Tree, dir, file string, stack []string, customSchema *bool) error {
 	data, err := t.ReadFile(file)
 	if err != nil {
 		return &render.SourceError{File: file, Msg: err.Error()}
