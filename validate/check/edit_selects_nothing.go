@@ -41,8 +41,7 @@ func editSelectsNothing(ix *index.Index, env *Env) []Finding {
 	// The target's own kustomization (for an entry point, the path's).
 	if file := render.KustomizationFile(env.Tree, tg.Dir); file != "" {
 		if data, err := env.Tree.ReadFile(file); err == nil {
-			var k types.Kustomization
-			if yaml.Unmarshal(data, &k) == nil {
+			if k := render.ReadKustomization(env.Tree, file); k != nil {
 				renames.add(k.NamePrefix, k.NameSuffix, k.Namespace)
 				for i, p := range k.Patches {
 					if p.Target != nil {

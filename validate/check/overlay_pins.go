@@ -5,9 +5,6 @@ import (
 	"path"
 	"strings"
 
-	"sigs.k8s.io/kustomize/api/types"
-	"sigs.k8s.io/yaml"
-
 	"meshops.dev/meshops/validate/index"
 	"meshops.dev/meshops/validate/render"
 )
@@ -20,13 +17,8 @@ var OverlayPinsBaseImages = catalogued("IMG002")
 // for oci:// images that lack newName.
 func overlayImages(ix *index.Index, tree *render.Tree) (pinned map[string]bool, noNewName []string) {
 	pinned = map[string]bool{}
-	file := render.KustomizationFile(tree, ix.Target.Dir)
-	data, err := tree.ReadFile(file)
-	if err != nil {
-		return pinned, nil
-	}
-	var k types.Kustomization
-	if yaml.Unmarshal(data, &k) != nil {
+	k := render.ReadKustomization(tree, render.KustomizationFile(tree, ix.Target.Dir))
+	if k == nil {
 		return pinned, nil
 	}
 	for _, img := range k.Images {

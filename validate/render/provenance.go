@@ -44,6 +44,25 @@ func (r *Result) ImageSource(image string) string {
 	})
 }
 
+// ReadKustomization returns kustomization file kfile of t as
+// sigs.k8s.io/yaml decodes it, or nil when it cannot be read or decoded. It
+// is parsed once per content of the file (Tree.Memo), for every target and
+// check that walks it: the caller must not change it.
+func ReadKustomization(t *Tree, kfile string) *types.Kustomization {
+	k, _ := t.Memo(kfile, "kustomization", func() any {
+		data, err := t.ReadFile(kfile)
+		if err != nil {
+			return (*types.Kustomization)(nil)
+		}
+		var k types.Kustomization
+		if yaml.Unmarshal(data, &k) != nil {
+			return (*types.Kustomization)(nil)
+		}
+		return &k
+	}).(*types.Kustomization)
+	return k
+}
+
 // walkKustomizations visits dir's kustomization and then, depth first, those
 // of its resources and components, until visit returns a file.
 func walkKustomizations(t *Tree, dir string, visit func(dir string, k *types.Kustomization) string) string {
@@ -54,15 +73,11 @@ func walkKustomizations(t *Tree, dir string, visit func(dir string, k *types.Kus
 			return ""
 		}
 		seen[dir] = true
-		data, err := t.ReadFile(KustomizationFile(t, dir))
-		if err != nil {
+		k := ReadKustomization(t, KustomizationFile(t, dir))
+		if k == nil {
 			return ""
 		}
-		var k types.Kustomization
-		if yaml.Unmarshal(data, &k) != nil {
-			return ""
-		}
-		if file := visit(dir, &k); file != "" {
+		if file := visit(dir, k); file != "" {
 			return file
 		}
 		for _, ref := range append(append([]string{}, k.Resources...), k.Components...) {
