@@ -29,60 +29,95 @@ type helmTarget struct {
 // helmReleases lists the Helm releases of a run: those of the HelmReleases
 // that the rendered Flux entry point targets hold, then those of the Argo CD
 // Applications' Helm sources, one per release (file#name and what it
-// renders), each with the scopes that install it.
-func helmReleases(tree *render.Tree, targets []render.Target, indexes []*index.Index, argo []*render.EntryPoint, hidden map[string]bool) []*helmTarget {
-	var out []*helmTarget
-	byKey := map[string]*helmTarget{}
-	add := func(h *helmTarget, scope string) {
-		k := h.rel.Entry.ID() + "\x00" + h.rel.Key()
-		if h.err != nil || h.rel.Problem != "" {
-			k = h.rel.Entry.ID() + "\x00problem"
-		}
-		if prev, ok := byKey[k]; ok {
-			if !contains(prev.scopes, scope) {
-				prev.scopes = append(prev.scopes, scope)
-			}
-			return
-		}
-		h.scopes = []string{scope}
-		byKey[k] = h
-		out = append(out, h)
+// renders), each with the scopes that install it. entries are the run's
+// entry points. Each release is read on GOMAXPROCS workers, then listed in
+// order.
+func helmReleases(tree *render.Tree, targets []render.Target, indexes []*index.Index, entries, argo []*render.EntryPoint, hidden map[string]bool) []*helmTarget {
+	type read struct {
+		h     *helmTarget
+		scope string
+		do    func() (*helm.Release, error)
+		orNil func() *helm.Release
 	}
+	var reads []*read
 	for i, tg := range targets {
 		ix := indexes[i]
 		if ix == nil || tg.Kind != render.Flux || tg.Entry == nil || hidden[tg.ID()] {
 			continue
 		}
-		scope := path.Dir(tg.Entry.File)
 		for _, o := range ix.GroupKind("helm.toolkit.fluxcd.io", "HelmRelease") {
-			// Not ix.Line: the checks read this index concurrently.
-			data, _ := tree.ReadFile(o.Source)
-			line := helm.DocumentLine(data, o.Kind, o.Name)
-			rel, err := helm.FromHelmRelease(o.Content, o.Source, line, tg.Entry.Cluster, objects{ix}, data)
-			if rel == nil {
-				rel = &helm.Release{Entry: &render.EntryPoint{Engine: render.FluxHelm, File: o.Source, Line: line, Kind: "HelmRelease", Namespace: o.Namespace, Name: o.Name}, VersionLine: line}
-			}
-			add(&helmTarget{rel: rel, err: err}, scope)
+			cluster := tg.Entry.Cluster
+			var line int
+			reads = append(reads, &read{scope: path.Dir(tg.Entry.File),
+				do: func() (*helm.Release, error) {
+					// Not ix.Line: the checks read this index concurrently.
+					data, _ := tree.ReadFile(o.Source)
+					line = tree.Memo(o.Source, "document line of "+o.Kind+" "+o.Name, func() any {
+						return helm.DocumentLine(data, o.Kind, o.Name)
+					}).(int)
+					return helm.FromHelmRelease(o.Content, o.Source, line, cluster, objects{ix}, data)
+				},
+				orNil: func() *helm.Release {
+					return &helm.Release{Entry: &render.EntryPoint{Engine: render.FluxHelm, File: o.Source, Line: line, Kind: "HelmRelease", Namespace: o.Namespace, Name: o.Name}, VersionLine: line}
+				}})
 		}
 	}
-	urls := thisRepoURLs(tree, argo)
+	urls := thisRepoURLs(append(append([]*render.EntryPoint(nil), entries...), argo...))
 	for _, e := range argo {
-		data, _ := tree.ReadFile(e.File)
-		rel, err := helm.FromApplication(tree, e, func(u string) bool { return urls[normalizeURL(u)] }, data)
-		if rel == nil {
-			rel = &helm.Release{Entry: e, VersionLine: e.Line}
+		reads = append(reads, &read{scope: path.Dir(e.File),
+			do: func() (*helm.Release, error) {
+				data, _ := tree.ReadFile(e.File)
+				return helm.FromApplication(tree, e, func(u string) bool { return urls[normalizeURL(u)] }, data)
+			},
+			orNil: func() *helm.Release { return &helm.Release{Entry: e, VersionLine: e.Line} }})
+	}
+	next := make(chan *read)
+	var wg sync.WaitGroup
+	for w := 0; w < runtime.GOMAXPROCS(0); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for r := range next {
+				rel, err := r.do()
+				if rel == nil {
+					rel = r.orNil()
+				}
+				r.h = &helmTarget{rel: rel, err: err}
+			}
+		}()
+	}
+	for _, r := range reads {
+		next <- r
+	}
+	close(next)
+	wg.Wait()
+
+	var out []*helmTarget
+	byKey := map[string]*helmTarget{}
+	for _, r := range reads {
+		h := r.h
+		k := h.rel.Entry.ID() + "\x00" + h.rel.Key()
+		if h.err != nil || h.rel.Problem != "" {
+			k = h.rel.Entry.ID() + "\x00problem"
 		}
-		add(&helmTarget{rel: rel, err: err}, path.Dir(e.File))
+		if prev, ok := byKey[k]; ok {
+			if !contains(prev.scopes, r.scope) {
+				prev.scopes = append(prev.scopes, r.scope)
+			}
+			continue
+		}
+		h.scopes = []string{r.scope}
+		byKey[k] = h
+		out = append(out, h)
 	}
 	return out
 }
 
-// thisRepoURLs are the URLs the repository's entry points give this
-// repository: Argo CD path sources' repoURL (GO003 keeps them one).
-func thisRepoURLs(tree *render.Tree, argo []*render.EntryPoint) map[string]bool {
+// thisRepoURLs are the URLs the entry points give this repository: Argo
+// CD path sources' repoURL (GO003 keeps them one).
+func thisRepoURLs(entries []*render.EntryPoint) map[string]bool {
 	out := map[string]bool{}
-	entries, _ := render.EntryPoints(tree)
-	for _, e := range append(entries, argo...) {
+	for _, e := range entries {
 		if e.Engine != render.ArgoCD && e.Engine != render.ArgoHelm {
 			continue
 		}

@@ -328,7 +328,7 @@ func RunTree(tree *render.Tree, opts Options) (*Result, error) {
 	}
 	// The Helm releases the rendered Flux targets and the Argo CD Helm
 	// sources install: rendered now, checked as they arrive.
-	hts := helmReleases(tree, targets, indexes, helmEntries, plan.hidden)
+	hts := helmReleases(tree, targets, indexes, entries, helmEntries, plan.hidden)
 	helmFindings := renderHelm(tree, hts, opts.Charts)
 	plan.helm = map[string]bool{}
 	for _, h := range hts {
