@@ -83,15 +83,34 @@ func planTargets(tree *render.Tree, discovered []render.Target, entries []*rende
 	p := &plan{hidden: map[string]bool{}}
 	deployed := map[string]bool{}
 	var entryTargets []render.Target
+	prepared := func(e *render.EntryPoint) bool {
+		switch {
+		case e.Path == "" || e.Path == "clusters" || strings.HasPrefix(e.Path, "clusters/"):
+			return false // a cluster folder (flux bootstrap's own Kustomization): rendered as such
+		case e.Problem != "":
+			return false // GO002 reports the object itself
+		case e.Flux != nil && e.Flux.Spec.SourceRef.Kind != "GitRepository":
+			return false // an OCIRepository or Bucket: not this repository
+		}
+		return true
+	}
+	var fluxEntries []*render.EntryPoint
+	for _, e := range entries {
+		if e.Engine == render.Flux && prepared(e) {
+			fluxEntries = append(fluxEntries, e)
+		}
+	}
+	if len(fluxEntries) > 0 {
+		var err error
+		if p.flux, err = flux.NewSources(tree); err != nil {
+			return nil, err
+		}
+		// The Generator's part of each Flux entry point, on every core.
+		p.flux.Generate(fluxEntries)
+	}
 	for i, e := range entries {
-		if e.Path == "" || e.Path == "clusters" || strings.HasPrefix(e.Path, "clusters/") {
-			continue // a cluster folder (flux bootstrap's own Kustomization): rendered as such
-		}
-		if e.Problem != "" {
-			continue // GO002 reports the object itself
-		}
-		if e.Flux != nil && e.Flux.Spec.SourceRef.Kind != "GitRepository" {
-			continue // an OCIRepository or Bucket: not this repository
+		if !prepared(e) {
+			continue
 		}
 		// The entry point is the truth for its path, even when it fails
 		// (that failure is reported): no standalone render of it.
@@ -102,11 +121,6 @@ func planTargets(tree *render.Tree, discovered []render.Target, entries []*rende
 		)
 		switch e.Engine {
 		case render.Flux:
-			if p.flux == nil {
-				if p.flux, err = flux.NewSources(tree); err != nil {
-					return nil, err
-				}
-			}
 			tg, err = p.flux.Prepare(e, i)
 		case render.ArgoCD:
 			tg, err = argocd.Prepare(tree, e, i)

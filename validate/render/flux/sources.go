@@ -15,7 +15,9 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	goruntime "runtime"
 	"strings"
+	"sync"
 
 	fluxkustomize "github.com/fluxcd/pkg/kustomize"
 	"github.com/fluxcd/pkg/sourceignore"
@@ -36,11 +38,31 @@ type Sources struct {
 	tree *render.Tree
 	dir  string // the tree on disk: its directories, .sourceignore files, and the paths materialize wrote
 	objs []render.ClusterObject
+	// mu guards the caches below: Generate fills them on every core.
+	mu sync.Mutex
 	// filtered caches a tree per set of ignore rules.
 	filtered map[string]*render.Tree
-	// written are the directories materialize has written; made, the
+	// written are the directories materialize writes, each once; made, the
 	// directories write has created on disk.
-	written, made map[string]bool
+	written map[string]*onDisk
+	made    map[string]bool
+	// generated holds what Generate computed per entry point.
+	generated map[*render.EntryPoint]*generated
+}
+
+// onDisk is one directory materialize writes, once.
+type onDisk struct {
+	once sync.Once
+	err  error
+}
+
+// generated is the kustomization Flux's Generator makes for an entry point,
+// from the artifact src.
+type generated struct {
+	src   *render.Tree
+	kfile string
+	data  []byte
+	err   error
 }
 
 // NewSources writes the tree's .sourceignore files to a temporary
@@ -52,7 +74,8 @@ func NewSources(t *render.Tree) (*Sources, error) {
 	if err != nil {
 		return nil, fmt.Errorf("flux: %w", err)
 	}
-	fs := &Sources{tree: t, dir: dir, filtered: map[string]*render.Tree{}, written: map[string]bool{}, made: map[string]bool{}}
+	fs := &Sources{tree: t, dir: dir, filtered: map[string]*render.Tree{}, written: map[string]*onDisk{}, made: map[string]bool{},
+		generated: map[*render.EntryPoint]*generated{}}
 	for _, rel := range t.FilesUnder(".") {
 		if path.Base(rel) == sourceignore.IgnoreFile {
 			if err := fs.write(rel); err != nil {
@@ -77,11 +100,17 @@ func (fs *Sources) write(rel string) error {
 		return err
 	}
 	abs := filepath.Join(fs.dir, filepath.FromSlash(rel))
-	if dir := filepath.Dir(abs); !fs.made[dir] {
+	dir := filepath.Dir(abs)
+	fs.mu.Lock()
+	made := fs.made[dir]
+	fs.mu.Unlock()
+	if !made {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return fmt.Errorf("flux: %w", err)
 		}
+		fs.mu.Lock()
 		fs.made[dir] = true
+		fs.mu.Unlock()
 	}
 	if err := os.WriteFile(abs, data, 0o644); err != nil {
 		return fmt.Errorf("flux: %w", err)
@@ -96,22 +125,28 @@ func (fs *Sources) write(rel string) error {
 // KustomizationFile tries them, and nothing else), else every file below
 // it, which scanManifests walks.
 func (fs *Sources) materialize(dir string) error {
-	if fs.written[dir] {
-		return nil
+	fs.mu.Lock()
+	w := fs.written[dir]
+	if w == nil {
+		w = &onDisk{}
+		fs.written[dir] = w
 	}
-	fs.written[dir] = true
-	if k := render.KustomizationFile(fs.tree, dir); k != "" {
-		return fs.write(k)
-	}
-	for _, rel := range fs.tree.FilesUnder(dir) {
-		if path.Base(rel) == sourceignore.IgnoreFile {
-			continue // written by NewSources
+	fs.mu.Unlock()
+	w.once.Do(func() {
+		if k := render.KustomizationFile(fs.tree, dir); k != "" {
+			w.err = fs.write(k)
+			return
 		}
-		if err := fs.write(rel); err != nil {
-			return err
+		for _, rel := range fs.tree.FilesUnder(dir) {
+			if path.Base(rel) == sourceignore.IgnoreFile {
+				continue // written by NewSources
+			}
+			if w.err = fs.write(rel); w.err != nil {
+				return
+			}
 		}
-	}
-	return nil
+	})
+	return w.err
 }
 
 // Close removes the temporary copy.
@@ -147,6 +182,8 @@ func (fs *Sources) source(e *render.EntryPoint) (*render.Tree, error) {
 	if ignore != nil {
 		key = *ignore
 	}
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
 	if t, ok := fs.filtered[key]; ok {
 		return t, nil
 	}
@@ -191,11 +228,80 @@ func ignored(m gitignore.Matcher, rel string) bool {
 func (fs *Sources) Prepare(e *render.EntryPoint, n int) (render.Target, error) {
 	tg := render.Target{Kind: render.Flux, Dir: e.Path, Entry: e}
 	fail := func(err error) (render.Target, error) { return tg, &render.Error{Target: tg, Err: err} }
-	src, err := fs.source(e)
+	g := fs.generated[e]
+	if g == nil {
+		g = fs.generate(e)
+	}
+	if g.src != nil {
+		tg.SetArtifact(g.src)
+	}
+	if g.err != nil {
+		return fail(g.err)
+	}
+	src := g.src
+	shadow, err := src.Shadow(e.Path, "flux", n, filepath.Base(g.kfile), g.data)
 	if err != nil {
 		return fail(err)
 	}
-	tg.SetArtifact(src)
+	tg.BuildDir = shadow
+	custom, err := kustomize.CheckSources(src, shadow)
+	if err != nil {
+		return fail(err)
+	}
+	tg.SetCustomSchema(custom)
+	vars, err := fs.variables(e)
+	if err != nil {
+		return fail(err)
+	}
+	tg.SetVariables(vars)
+	return tg, nil
+}
+
+// Generate computes, on every core, the kustomization the Generator makes
+// for each of the Flux entry points (generate), for Prepare to write: the
+// Generator reads the path from disk, which is most of a Flux entry point's
+// preparation. It only reads the tree.
+func (fs *Sources) Generate(entries []*render.EntryPoint) {
+	type job struct {
+		e *render.EntryPoint
+		g *generated
+	}
+	var jobs []*job
+	for _, e := range entries {
+		if e.Flux != nil && fs.generated[e] == nil {
+			jobs = append(jobs, &job{e: e})
+		}
+	}
+	next := make(chan *job)
+	var wg sync.WaitGroup
+	for w := 0; w < goruntime.GOMAXPROCS(0); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range next {
+				j.g = fs.generate(j.e)
+			}
+		}()
+	}
+	for _, j := range jobs {
+		next <- j
+	}
+	close(next)
+	wg.Wait()
+	for _, j := range jobs {
+		fs.generated[j.e] = j.g
+	}
+}
+
+// generate is the artifact an entry point builds from and the kustomization
+// the Generator makes for its path, with origin annotations asked for.
+func (fs *Sources) generate(e *render.EntryPoint) *generated {
+	src, err := fs.source(e)
+	if err != nil {
+		return &generated{err: err}
+	}
+	g := &generated{src: src}
+	fail := func(err error) *generated { g.err = err; return g }
 	if e.Path == "." || !src.IsDir(e.Path) {
 		return fail(fmt.Errorf("kustomization path not found: %s", e.Path))
 	}
@@ -218,26 +324,11 @@ func (fs *Sources) Prepare(e *render.EntryPoint, n int) (render.Target, error) {
 		return fail(err)
 	}
 	k.BuildMetadata = append(k.BuildMetadata, types.OriginAnnotations)
-	data, err := yaml.Marshal(k)
-	if err != nil {
+	if g.data, err = yaml.Marshal(k); err != nil {
 		return fail(err)
 	}
-	shadow, err := src.Shadow(e.Path, "flux", n, filepath.Base(kfile), data)
-	if err != nil {
-		return fail(err)
-	}
-	tg.BuildDir = shadow
-	custom, err := kustomize.CheckSources(src, shadow)
-	if err != nil {
-		return fail(err)
-	}
-	tg.SetCustomSchema(custom)
-	vars, err := fs.variables(e)
-	if err != nil {
-		return fail(err)
-	}
-	tg.SetVariables(vars)
-	return tg, nil
+	g.kfile = kfile
+	return g
 }
 
 // componentDirs are the repository directories of the entry point's
