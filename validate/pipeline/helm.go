@@ -26,52 +26,18 @@ type helmTarget struct {
 	ix     *index.Index
 }
 
-// helmReleases lists the Helm releases of a run: those of the HelmReleases
-// that the rendered Flux entry point targets hold, then those of the Argo CD
-// Applications' Helm sources, one per release (file#name and what it
-// renders), each with the scopes that install it. entries are the run's
-// entry points. Each release is read on GOMAXPROCS workers, then listed in
-// order.
-func helmReleases(tree *render.Tree, targets []render.Target, indexes []*index.Index, entries, argo []*render.EntryPoint, hidden map[string]bool) []*helmTarget {
-	type read struct {
-		h     *helmTarget
-		scope string
-		do    func() (*helm.Release, error)
-		orNil func() *helm.Release
-	}
-	var reads []*read
-	for i, tg := range targets {
-		ix := indexes[i]
-		if ix == nil || tg.Kind != render.Flux || tg.Entry == nil || hidden[tg.ID()] {
-			continue
-		}
-		for _, o := range ix.GroupKind("helm.toolkit.fluxcd.io", "HelmRelease") {
-			cluster := tg.Entry.Cluster
-			var line int
-			reads = append(reads, &read{scope: path.Dir(tg.Entry.File),
-				do: func() (*helm.Release, error) {
-					// Not ix.Line: the checks read this index concurrently.
-					data, _ := tree.ReadFile(o.Source)
-					line = tree.Memo(o.Source, "document line of "+o.Kind+" "+o.Name, func() any {
-						return helm.DocumentLine(data, o.Kind, o.Name)
-					}).(int)
-					return helm.FromHelmRelease(o.Content, o.Source, line, cluster, objects{ix}, data)
-				},
-				orNil: func() *helm.Release {
-					return &helm.Release{Entry: &render.EntryPoint{Engine: render.FluxHelm, File: o.Source, Line: line, Kind: "HelmRelease", Namespace: o.Namespace, Name: o.Name}, VersionLine: line}
-				}})
-		}
-	}
-	urls := thisRepoURLs(append(append([]*render.EntryPoint(nil), entries...), argo...))
-	for _, e := range argo {
-		reads = append(reads, &read{scope: path.Dir(e.File),
-			do: func() (*helm.Release, error) {
-				data, _ := tree.ReadFile(e.File)
-				return helm.FromApplication(tree, e, func(u string) bool { return urls[normalizeURL(u)] }, data)
-			},
-			orNil: func() *helm.Release { return &helm.Release{Entry: e, VersionLine: e.Line} }})
-	}
-	next := make(chan *read)
+// helmRead is one Helm release read from a HelmRelease or an Application,
+// in a scope (the folder of the entry point that installs it).
+type helmRead struct {
+	h     *helmTarget
+	scope string
+	do    func() (*helm.Release, error)
+	orNil func() *helm.Release
+}
+
+// readAll reads the releases on GOMAXPROCS workers.
+func readAll(reads []*helmRead) {
+	next := make(chan *helmRead)
 	var wg sync.WaitGroup
 	for w := 0; w < runtime.GOMAXPROCS(0); w++ {
 		wg.Add(1)
@@ -91,10 +57,60 @@ func helmReleases(tree *render.Tree, targets []render.Target, indexes []*index.I
 	}
 	close(next)
 	wg.Wait()
+}
+
+// argoReleases reads the releases of the Argo CD Applications' Helm sources
+// (argo); entries are the run's other entry points. They need no build, so
+// a run reads them, and starts rendering them, while its targets build.
+func argoReleases(tree *render.Tree, entries, argo []*render.EntryPoint) []*helmRead {
+	urls := thisRepoURLs(append(append([]*render.EntryPoint(nil), entries...), argo...))
+	var reads []*helmRead
+	for _, e := range argo {
+		reads = append(reads, &helmRead{scope: path.Dir(e.File),
+			do: func() (*helm.Release, error) {
+				data, _ := tree.ReadFile(e.File)
+				return helm.FromApplication(tree, e, func(u string) bool { return urls[normalizeURL(u)] }, data)
+			},
+			orNil: func() *helm.Release { return &helm.Release{Entry: e, VersionLine: e.Line} }})
+	}
+	readAll(reads)
+	return reads
+}
+
+// helmReleases lists the Helm releases of a run: those of the HelmReleases
+// that the rendered Flux entry point targets hold, then those of the Argo CD
+// Applications' Helm sources (argo, read by argoReleases), one per release
+// (file#name and what it renders), each with the scopes that install it.
+// Each HelmRelease is read on GOMAXPROCS workers, then listed in order.
+func helmReleases(tree *render.Tree, targets []render.Target, indexes []*index.Index, argo []*helmRead, hidden map[string]bool) []*helmTarget {
+	var reads []*helmRead
+	for i, tg := range targets {
+		ix := indexes[i]
+		if ix == nil || tg.Kind != render.Flux || tg.Entry == nil || hidden[tg.ID()] {
+			continue
+		}
+		for _, o := range ix.GroupKind("helm.toolkit.fluxcd.io", "HelmRelease") {
+			cluster := tg.Entry.Cluster
+			var line int
+			reads = append(reads, &helmRead{scope: path.Dir(tg.Entry.File),
+				do: func() (*helm.Release, error) {
+					// Not ix.Line: the checks read this index concurrently.
+					data, _ := tree.ReadFile(o.Source)
+					line = tree.Memo(o.Source, "document line of "+o.Kind+" "+o.Name, func() any {
+						return helm.DocumentLine(data, o.Kind, o.Name)
+					}).(int)
+					return helm.FromHelmRelease(o.Content, o.Source, line, cluster, objects{ix}, data)
+				},
+				orNil: func() *helm.Release {
+					return &helm.Release{Entry: &render.EntryPoint{Engine: render.FluxHelm, File: o.Source, Line: line, Kind: "HelmRelease", Namespace: o.Namespace, Name: o.Name}, VersionLine: line}
+				}})
+		}
+	}
+	readAll(reads)
 
 	var out []*helmTarget
 	byKey := map[string]*helmTarget{}
-	for _, r := range reads {
+	for _, r := range append(reads, argo...) {
 		h := r.h
 		k := h.rel.Entry.ID() + "\x00" + h.rel.Key()
 		if h.err != nil || h.rel.Problem != "" {
@@ -106,7 +122,9 @@ func helmReleases(tree *render.Tree, targets []render.Target, indexes []*index.I
 			}
 			continue
 		}
-		h.scopes = []string{r.scope}
+		// A fresh helmTarget: argo's reads are shared with the renders
+		// started early, and scopes are this listing's.
+		h = &helmTarget{rel: h.rel, err: h.err, scopes: []string{r.scope}}
 		byKey[k] = h
 		out = append(out, h)
 	}
@@ -162,17 +180,62 @@ func (o objects) Find(kind, namespace, name string) map[string]any {
 	return nil
 }
 
+// helmRenders renders each distinct release (Key) once, whichever asks
+// first: the renders of Argo CD's Helm sources start while the targets
+// build, and renderHelm asks for every release.
+type helmRenders struct {
+	tree *render.Tree
+	rd   *helm.Renderer
+	mu   sync.Mutex
+	jobs map[string]*helmRender
+}
+
+type helmRender struct {
+	once sync.Once
+	res  *render.Result
+	err  error
+}
+
+func newHelmRenders(tree *render.Tree, charts helm.ChartSource) *helmRenders {
+	return &helmRenders{tree: tree, rd: &helm.Renderer{Charts: charts}, jobs: map[string]*helmRender{}}
+}
+
+// render returns the render of rel's Key, rendering it now unless another
+// release of that Key has been or is being rendered. The result's target is
+// that of the release that rendered it.
+func (hr *helmRenders) render(rel *helm.Release) (*render.Result, error) {
+	hr.mu.Lock()
+	j := hr.jobs[rel.Key()]
+	if j == nil {
+		j = &helmRender{}
+		hr.jobs[rel.Key()] = j
+	}
+	hr.mu.Unlock()
+	j.once.Do(func() { j.res, j.err = hr.rd.Render(hr.tree, rel) })
+	return j.res, j.err
+}
+
+// start renders, one after the other, the releases reads resolved.
+func (hr *helmRenders) start(reads []*helmRead) {
+	for _, r := range reads {
+		if r.h.err == nil && r.h.rel.Problem == "" {
+			_, _ = hr.render(r.h.rel)
+		}
+	}
+}
+
 // renderHelm renders each release, each distinct render once (Key), on
 // GOMAXPROCS workers, and returns the findings about the releases
 // themselves: not cached (HLM001), does not render (HLM002), another Istio
 // (HLM003), options not applied (HLM004).
-func renderHelm(tree *render.Tree, hts []*helmTarget, charts helm.ChartSource) []check.Finding {
+func renderHelm(hts []*helmTarget, renders *helmRenders) []check.Finding {
 	type job struct {
 		res *render.Result
 		err error
 	}
 	byKey := map[string]*job{}
 	var keys []string
+	first := map[string]*helmTarget{}
 	for _, h := range hts {
 		if h.err != nil || h.rel.Problem != "" {
 			continue
@@ -181,17 +244,9 @@ func renderHelm(tree *render.Tree, hts []*helmTarget, charts helm.ChartSource) [
 		if _, ok := byKey[k]; !ok {
 			byKey[k] = &job{}
 			keys = append(keys, k)
+			first[k] = h
 		}
 	}
-	first := map[string]*helmTarget{}
-	for _, h := range hts {
-		if h.err == nil && h.rel.Problem == "" {
-			if _, ok := first[h.rel.Key()]; !ok {
-				first[h.rel.Key()] = h
-			}
-		}
-	}
-	rd := &helm.Renderer{Charts: charts}
 	next := make(chan string)
 	var wg sync.WaitGroup
 	for w := 0; w < runtime.GOMAXPROCS(0); w++ {
@@ -200,7 +255,7 @@ func renderHelm(tree *render.Tree, hts []*helmTarget, charts helm.ChartSource) [
 			defer wg.Done()
 			for k := range next {
 				j := byKey[k]
-				j.res, j.err = rd.Render(tree, first[k].rel)
+				j.res, j.err = renders.render(first[k].rel)
 			}
 		}()
 	}
@@ -250,7 +305,7 @@ func renderHelm(tree *render.Tree, hts []*helmTarget, charts helm.ChartSource) [
 			continue
 		}
 		res := j.res
-		if first[rel.Key()] != h {
+		if res.Target.ID() != rel.Target().ID() {
 			res = res.WithTarget(rel.Target())
 		}
 		h.ix = index.New(res)

@@ -283,6 +283,20 @@ func RunTree(tree *render.Tree, opts Options) (*Result, error) {
 		}
 	}()
 
+	// Argo CD's Helm sources need no build: read them, and render them on
+	// one more goroutine, while the targets build (the tree is no longer
+	// written).
+	renders := newHelmRenders(tree, opts.Charts)
+	argoRead := make(chan []*helmRead, 1)
+	var rendering sync.WaitGroup
+	rendering.Add(1)
+	go func() {
+		defer rendering.Done()
+		reads := argoReleases(tree, entries, helmEntries)
+		argoRead <- reads
+		renders.start(reads)
+	}()
+
 	indexes := make([]*index.Index, len(targets))
 	errs := make([]error, len(targets))
 	next := make(chan int)
@@ -328,8 +342,9 @@ func RunTree(tree *render.Tree, opts Options) (*Result, error) {
 	}
 	// The Helm releases the rendered Flux targets and the Argo CD Helm
 	// sources install: rendered now, checked as they arrive.
-	hts := helmReleases(tree, targets, indexes, entries, helmEntries, plan.hidden)
-	helmFindings := renderHelm(tree, hts, opts.Charts)
+	hts := helmReleases(tree, targets, indexes, <-argoRead, plan.hidden)
+	helmFindings := renderHelm(hts, renders)
+	rendering.Wait()
 	plan.helm = map[string]bool{}
 	for _, h := range hts {
 		plan.helm[h.rel.Entry.ID()] = true
