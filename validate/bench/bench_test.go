@@ -272,6 +272,37 @@ func BenchmarkKustomizeCLI(b *testing.B) {
 	}
 }
 
+// BenchmarkRatio runs the validator and the kustomize CLI loop back to back
+// on the same n environments of each shape, b.N pairs, and reports the
+// ratio of their wall times. This VM's speed drifts by a fifth or more
+// within a minute, so a ratio of two benchmarks run apart measures the
+// drift as much as the tools; a pair run back to back does not.
+func BenchmarkRatio(b *testing.B) {
+	validate := validatorBinary(b)
+	kustomize := kustomizeBinary(b)
+	for _, n := range sizes {
+		for _, sh := range shapes {
+			b.Run(fmt.Sprintf("N=%d/%s", n, sh), func(b *testing.B) {
+				root, overlays := generate(b, n, sh)
+				var tv, tk time.Duration
+				b.ResetTimer()
+				for i := 0; i < b.N; i++ {
+					start := time.Now()
+					for _, o := range overlays {
+						measure(b, exec.Command(kustomize, "build", o))
+					}
+					tk += time.Since(start)
+					d, _ := measure(b, exec.Command(validate, "-o", "json", root))
+					tv += d
+				}
+				b.ReportMetric(tv.Seconds()/float64(b.N), "validator-s")
+				b.ReportMetric(tk.Seconds()/float64(b.N), "cli-s")
+				b.ReportMetric(tv.Seconds()/tk.Seconds(), "ratio")
+			})
+		}
+	}
+}
+
 // BenchmarkPipeline is the validator on n environments of each shape in
 // process, warm (after a first run): where the process's time goes, for
 // -cpuprofile and -memprofile (BENCH_SIZES=100 go test -run '^$' -bench
