@@ -285,6 +285,7 @@ func BenchmarkRatio(b *testing.B) {
 			b.Run(fmt.Sprintf("N=%d/%s", n, sh), func(b *testing.B) {
 				root, overlays := generate(b, n, sh)
 				var tv, tk time.Duration
+				var peak float64
 				b.ResetTimer()
 				for i := 0; i < b.N; i++ {
 					start := time.Now()
@@ -292,9 +293,11 @@ func BenchmarkRatio(b *testing.B) {
 						measure(b, exec.Command(kustomize, "build", o))
 					}
 					tk += time.Since(start)
-					d, _ := measure(b, exec.Command(validate, "-o", "json", root))
+					d, mem := measure(b, exec.Command(validate, "-o", "json", root))
 					tv += d
+					peak = max(peak, mem)
 				}
+				b.ReportMetric(peak, "peak-MiB")
 				b.ReportMetric(tv.Seconds()/float64(b.N), "validator-s")
 				b.ReportMetric(tk.Seconds()/float64(b.N), "cli-s")
 				b.ReportMetric(tv.Seconds()/tk.Seconds(), "ratio")

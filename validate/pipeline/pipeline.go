@@ -142,12 +142,16 @@ var scopeChecks = map[string]bool{check.GatewayReleaseUnselected.Code: true, che
 // RunTree validates an already loaded tree, using every core:
 //
 //  1. prepare each target in turn (checks its sources; writes the in-memory
-//     kustomizations its build needs);
+//     kustomizations its build needs), after Flux's Generator has run for
+//     every Flux entry point on every core;
 //  2. build the targets on GOMAXPROCS workers, which only read the tree; when
 //     a kustomization sets a custom OpenAPI schema, which Kustomize keeps in
 //     process-wide state (kustomize issue #3659), on one worker;
-//  3. meanwhile one goroutine compiles Istio's validation and checks each
-//     target as its build arrives;
+//  3. meanwhile one goroutine renders Argo CD's Helm sources, which need no
+//     build, and another compiles Istio's validation and checks each target
+//     as istiod's answer about it arrives; then the HelmReleases the builds
+//     hold render, the platforms are derived and istiod and Istio's
+//     analyzers are asked about each target, on four workers a core;
 //  4. run the repository-wide checks, sort the findings.
 func RunTree(tree *render.Tree, opts Options) (*Result, error) {
 	if err := check.CatalogueError(); err != nil {
