@@ -89,7 +89,7 @@ explain: $(EXPLAIN) ## What the mesh does with one environment, as istiod answer
 	@$(EXPLAIN) -o $(if $(filter json,$(OUTPUT)),json,text) "$(ENV)"
 
 bench: ## Benchmark the validator against the kustomize CLI on generated overlays
-	go test -run '^$$' -bench . -benchtime 1x ./validate/bench/
+	go test -timeout 30m -run '^$$' -bench . -benchtime 1x ./validate/bench/
 
 fmt: ## Format the Go code
 	gofmt -w validate plugin cmd internal
