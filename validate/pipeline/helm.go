@@ -9,6 +9,8 @@ import (
 	"strings"
 	"sync"
 
+	"golang.org/x/sync/errgroup"
+
 	"meshops.dev/meshops/validate/check"
 	"meshops.dev/meshops/validate/index"
 	"meshops.dev/meshops/validate/mesh"
@@ -37,26 +39,19 @@ type helmRead struct {
 
 // readAll reads the releases on GOMAXPROCS workers.
 func readAll(reads []*helmRead) {
-	next := make(chan *helmRead)
-	var wg sync.WaitGroup
-	for w := 0; w < runtime.GOMAXPROCS(0); w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for r := range next {
-				rel, err := r.do()
-				if rel == nil {
-					rel = r.orNil()
-				}
-				r.h = &helmTarget{rel: rel, err: err}
-			}
-		}()
-	}
+	var g errgroup.Group
+	g.SetLimit(runtime.GOMAXPROCS(0))
 	for _, r := range reads {
-		next <- r
+		g.Go(func() error {
+			rel, err := r.do()
+			if rel == nil {
+				rel = r.orNil()
+			}
+			r.h = &helmTarget{rel: rel, err: err}
+			return nil
+		})
 	}
-	close(next)
-	wg.Wait()
+	_ = g.Wait()
 }
 
 // argoReleases reads the releases of the Argo CD Applications' Helm sources
@@ -186,33 +181,19 @@ func (o objects) Find(kind, namespace, name string) map[string]any {
 type helmRenders struct {
 	tree *render.Tree
 	rd   *helm.Renderer
-	mu   sync.Mutex
-	jobs map[string]*helmRender
-}
-
-type helmRender struct {
-	once sync.Once
-	res  *render.Result
-	err  error
+	jobs sync.Map // Key -> func() (*render.Result, error), from sync.OnceValues
 }
 
 func newHelmRenders(tree *render.Tree, charts helm.ChartSource) *helmRenders {
-	return &helmRenders{tree: tree, rd: &helm.Renderer{Charts: charts}, jobs: map[string]*helmRender{}}
+	return &helmRenders{tree: tree, rd: &helm.Renderer{Charts: charts}}
 }
 
 // render returns the render of rel's Key, rendering it now unless another
 // release of that Key has been or is being rendered. The result's target is
 // that of the release that rendered it.
 func (hr *helmRenders) render(rel *helm.Release) (*render.Result, error) {
-	hr.mu.Lock()
-	j := hr.jobs[rel.Key()]
-	if j == nil {
-		j = &helmRender{}
-		hr.jobs[rel.Key()] = j
-	}
-	hr.mu.Unlock()
-	j.once.Do(func() { j.res, j.err = hr.rd.Render(hr.tree, rel) })
-	return j.res, j.err
+	job, _ := hr.jobs.LoadOrStore(rel.Key(), sync.OnceValues(func() (*render.Result, error) { return hr.rd.Render(hr.tree, rel) }))
+	return job.(func() (*render.Result, error))()
 }
 
 // start renders, one after the other, the releases reads resolved.
@@ -247,23 +228,16 @@ func renderHelm(hts []*helmTarget, renders *helmRenders) []check.Finding {
 			first[k] = h
 		}
 	}
-	next := make(chan string)
-	var wg sync.WaitGroup
-	for w := 0; w < runtime.GOMAXPROCS(0); w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for k := range next {
-				j := byKey[k]
-				j.res, j.err = renders.render(first[k].rel)
-			}
-		}()
-	}
+	var g errgroup.Group
+	g.SetLimit(runtime.GOMAXPROCS(0))
 	for _, k := range keys {
-		next <- k
+		g.Go(func() error {
+			j := byKey[k]
+			j.res, j.err = renders.render(first[k].rel)
+			return nil
+		})
 	}
-	close(next)
-	wg.Wait()
+	_ = g.Wait()
 
 	var out []check.Finding
 	origin := map[string]*index.Index{}

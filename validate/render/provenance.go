@@ -184,11 +184,8 @@ func selects(s *types.Selector, res *resource.Resource) bool {
 // (or something inside it, or a parent of it), or 0.
 func (r *Result) InlinePatchLine(kfile string, res *resource.Resource, field []string) int {
 	data, err := r.tree.ReadFile(kfile)
-	if err != nil {
-		return 0
-	}
-	var k types.Kustomization
-	if yaml.Unmarshal(data, &k) != nil {
+	k := ReadKustomization(r.tree, kfile)
+	if err != nil || k == nil {
 		return 0
 	}
 	starts := InlinePatchLines(data)

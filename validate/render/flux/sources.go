@@ -22,6 +22,7 @@ import (
 	fluxkustomize "github.com/fluxcd/pkg/kustomize"
 	"github.com/fluxcd/pkg/sourceignore"
 	"github.com/fluxcd/pkg/sourceignore/gitignore"
+	"golang.org/x/sync/errgroup"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/kustomize/api/types"
@@ -42,18 +43,12 @@ type Sources struct {
 	mu sync.Mutex
 	// filtered caches a tree per set of ignore rules.
 	filtered map[string]*render.Tree
-	// written are the directories materialize writes, each once; made, the
-	// directories write has created on disk.
-	written map[string]*onDisk
+	// written holds, per directory materialize writes, the write
+	// (sync.OnceValue); made, the directories write has created on disk.
+	written sync.Map
 	made    map[string]bool
 	// generated holds what Generate computed per entry point.
 	generated map[*render.EntryPoint]*generated
-}
-
-// onDisk is one directory materialize writes, once.
-type onDisk struct {
-	once sync.Once
-	err  error
 }
 
 // generated is the kustomization Flux's Generator makes for an entry point,
@@ -74,7 +69,7 @@ func NewSources(t *render.Tree) (*Sources, error) {
 	if err != nil {
 		return nil, fmt.Errorf("flux: %w", err)
 	}
-	fs := &Sources{tree: t, dir: dir, filtered: map[string]*render.Tree{}, written: map[string]*onDisk{}, made: map[string]bool{},
+	fs := &Sources{tree: t, dir: dir, filtered: map[string]*render.Tree{}, made: map[string]bool{},
 		generated: map[*render.EntryPoint]*generated{}}
 	for _, rel := range t.FilesUnder(".") {
 		if path.Base(rel) == sourceignore.IgnoreFile {
@@ -125,28 +120,21 @@ func (fs *Sources) write(rel string) error {
 // KustomizationFile tries them, and nothing else), else every file below
 // it, which scanManifests walks.
 func (fs *Sources) materialize(dir string) error {
-	fs.mu.Lock()
-	w := fs.written[dir]
-	if w == nil {
-		w = &onDisk{}
-		fs.written[dir] = w
-	}
-	fs.mu.Unlock()
-	w.once.Do(func() {
+	write, _ := fs.written.LoadOrStore(dir, sync.OnceValue(func() error {
 		if k := render.KustomizationFile(fs.tree, dir); k != "" {
-			w.err = fs.write(k)
-			return
+			return fs.write(k)
 		}
 		for _, rel := range fs.tree.FilesUnder(dir) {
 			if path.Base(rel) == sourceignore.IgnoreFile {
 				continue // written by NewSources
 			}
-			if w.err = fs.write(rel); w.err != nil {
-				return
+			if err := fs.write(rel); err != nil {
+				return err
 			}
 		}
-	})
-	return w.err
+		return nil
+	}))
+	return write.(func() error)()
 }
 
 // Close removes the temporary copy.
@@ -262,34 +250,19 @@ func (fs *Sources) Prepare(e *render.EntryPoint, n int) (render.Target, error) {
 // Generator reads the path from disk, which is most of a Flux entry point's
 // preparation. It only reads the tree.
 func (fs *Sources) Generate(entries []*render.EntryPoint) {
-	type job struct {
-		e *render.EntryPoint
-		g *generated
-	}
-	var jobs []*job
-	for _, e := range entries {
+	gen := make([]*generated, len(entries))
+	var g errgroup.Group
+	g.SetLimit(goruntime.GOMAXPROCS(0))
+	for i, e := range entries {
 		if e.Flux != nil && fs.generated[e] == nil {
-			jobs = append(jobs, &job{e: e})
+			g.Go(func() error { gen[i] = fs.generate(e); return nil })
 		}
 	}
-	next := make(chan *job)
-	var wg sync.WaitGroup
-	for w := 0; w < goruntime.GOMAXPROCS(0); w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for j := range next {
-				j.g = fs.generate(j.e)
-			}
-		}()
-	}
-	for _, j := range jobs {
-		next <- j
-	}
-	close(next)
-	wg.Wait()
-	for _, j := range jobs {
-		fs.generated[j.e] = j.g
+	_ = g.Wait()
+	for i, e := range entries {
+		if gen[i] != nil {
+			fs.generated[e] = gen[i]
+		}
 	}
 }
 
