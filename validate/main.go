@@ -16,6 +16,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"runtime/pprof"
 	"strings"
 
 	"meshops.dev/meshops/validate/charts"
@@ -41,6 +42,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	meshScope := fs.String("mesh", pipeline.MeshSynced, "which targets istiod's code is asked about: synced (the paths the entry points sync; every target if they sync none), all, or off")
 	version := fs.Bool("version", false, "print the Istio release whose istiod code the validator runs, and exit")
 	listChecks := fs.Bool("list-checks", false, "print every check with its code, severity and rationale, and exit")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run to `file` (go tool pprof; make pgo merges them into validate/default.pgo)")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: go run ./validate [flags] [repo-root]\n\n"+
 			"Renders every overlays/<env> and every Flux Kustomization and Argo CD Application (under clusters/, or wherever they live) offline and runs every check.\n"+
@@ -98,6 +100,18 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 		chartSource = cache
 	}
+	if *cpuProfile != "" {
+		stop, err := startCPUProfile(*cpuProfile)
+		if err != nil {
+			fmt.Fprintln(stderr, "validate: -cpuprofile:", err)
+			return 2
+		}
+		defer func() {
+			if err := stop(); err != nil {
+				fmt.Fprintln(stderr, "validate: -cpuprofile:", err)
+			}
+		}()
+	}
 	res, err := pipeline.Run(root, pipeline.Options{RootNamespace: *rootNS, Checks: checks, Mesh: *meshScope, Charts: chartSource})
 	if err != nil {
 		fmt.Fprintln(stderr, "validate:", oneLine(err.Error()))
@@ -119,6 +133,24 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// startCPUProfile starts Go's CPU profiler writing to file; stop ends it and
+// closes the file.
+func startCPUProfile(file string) (stop func() error, err error) {
+	f, err := os.Create(file)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		os.Remove(file)
+		return nil, err
+	}
+	return func() error {
+		pprof.StopCPUProfile()
+		return f.Close()
+	}, nil
 }
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }

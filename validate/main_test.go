@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/pprof/profile"
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
 	"meshops.dev/meshops/validate/mesh"
@@ -66,6 +67,7 @@ func TestExitCodes(t *testing.T) {
 		{[]string{"does-not-exist"}, 2, "validate: repository does-not-exist"},
 		{[]string{"render/kustomize/testdata/remote"}, 2, "RN001"},
 		{[]string{"-o", "yaml", ".."}, 2, `unknown output format "yaml"`},
+		{[]string{"-cpuprofile", "does-not-exist/cpu.pprof", ".."}, 2, "validate: -cpuprofile: open does-not-exist/cpu.pprof: no such file or directory"},
 	}
 	for _, tt := range tests {
 		var out, errb bytes.Buffer
@@ -79,6 +81,42 @@ func TestExitCodes(t *testing.T) {
 		if tt.code == 2 && strings.Count(strings.TrimSpace(errb.String()), "\n") != 0 {
 			t.Errorf("%v: want a one-line reason, got:\n%s", tt.args, errb.String())
 		}
+	}
+}
+
+// TestCPUProfile: -cpuprofile writes a profile of the run that go tool pprof
+// reads (make pgo merges them into validate/default.pgo), with samples in
+// the pipeline, and leaves the report as it is.
+func TestCPUProfile(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "cpu.pprof")
+	var out, plain, errb bytes.Buffer
+	if code := run([]string{"-cpuprofile", file, "-o", "json", ".."}, &out, &errb); code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	if code := run([]string{"-o", "json", ".."}, &plain, &errb); code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	if !bytes.Equal(out.Bytes(), plain.Bytes()) {
+		t.Errorf("-cpuprofile changed the report:\n%s\nwant:\n%s", out.String(), plain.String())
+	}
+	f, err := os.Open(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	p, err := profile.Parse(f)
+	if err != nil {
+		t.Fatalf("go tool pprof cannot read %s: %v", file, err)
+	}
+	if len(p.SampleType) == 0 || p.SampleType[len(p.SampleType)-1].Type != "cpu" {
+		t.Errorf("sample types %v, want cpu", p.SampleType)
+	}
+	inPipeline := false
+	for _, fn := range p.Function {
+		inPipeline = inPipeline || strings.HasPrefix(fn.Name, "meshops.dev/meshops/validate/pipeline.")
+	}
+	if !inPipeline {
+		t.Errorf("no sample in meshops.dev/meshops/validate/pipeline among %d samples", len(p.Sample))
 	}
 }
 
