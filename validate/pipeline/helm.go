@@ -355,12 +355,28 @@ func derivePlatforms(hts []*helmTarget, declared *mesh.Platform, namespaces map[
 			byScope[s] = append(byScope[s], r)
 		}
 	}
+	// Each scope's platform is derived on every core (DerivePlatform only
+	// reads its releases and declared), then they are told apart in order.
+	type derived struct {
+		p   *mesh.Platform
+		dis []mesh.Disagreement
+	}
+	all := make([]derived, len(scopes))
+	var g errgroup.Group
+	g.SetLimit(runtime.GOMAXPROCS(0))
+	for i, s := range scopes {
+		g.Go(func() error {
+			all[i].p, all[i].dis = mesh.DerivePlatform(byScope[s], declared)
+			return nil
+		})
+	}
+	_ = g.Wait()
 	out := map[string]*check.DerivedPlatform{}
 	seen := map[string]*check.DerivedPlatform{}
 	content := map[string]*mesh.Platform{}
 	asked := map[*check.DerivedPlatform]*mesh.Platform{}
-	for _, s := range scopes {
-		p, dis := mesh.DerivePlatform(byScope[s], declared)
+	for i, s := range scopes {
+		p, dis := all[i].p, all[i].dis
 		var gws []string
 		for _, g := range p.IngressGateways {
 			gws = append(gws, fmt.Sprintf("%s|%v|%v", g, g.Labels, g.Ports))
