@@ -41,12 +41,9 @@ type Tree struct {
 // Memo returns what compute derives from file rel for purpose, computing
 // it once per content of the file. It is safe for concurrent use.
 func (t *Tree) Memo(rel, purpose string, compute func() any) any {
-	t.mu.Lock()
-	if v, ok := t.memo[rel][purpose]; ok {
-		t.mu.Unlock()
+	if v, ok := t.Recall(rel, purpose); ok {
 		return v
 	}
-	t.mu.Unlock()
 	v := compute()
 	t.Remember(rel, purpose, v)
 	return v

@@ -39,14 +39,13 @@ type Sources struct {
 	tree *render.Tree
 	dir  string // the tree on disk: its directories, .sourceignore files, and the paths materialize wrote
 	objs []render.ClusterObject
-	// mu guards the caches below: Generate fills them on every core.
+	// mu guards filtered: Generate fills it on every core.
 	mu sync.Mutex
 	// filtered caches a tree per set of ignore rules.
 	filtered map[string]*render.Tree
 	// written holds, per directory materialize writes, the write
 	// (sync.OnceValue); made, the directories write has created on disk.
-	written sync.Map
-	made    map[string]bool
+	written, made sync.Map
 	// generated holds what Generate computed per entry point.
 	generated map[*render.EntryPoint]*generated
 }
@@ -69,7 +68,7 @@ func NewSources(t *render.Tree) (*Sources, error) {
 	if err != nil {
 		return nil, fmt.Errorf("flux: %w", err)
 	}
-	fs := &Sources{tree: t, dir: dir, filtered: map[string]*render.Tree{}, made: map[string]bool{},
+	fs := &Sources{tree: t, dir: dir, filtered: map[string]*render.Tree{},
 		generated: map[*render.EntryPoint]*generated{}}
 	for _, rel := range t.FilesUnder(".") {
 		if path.Base(rel) == sourceignore.IgnoreFile {
@@ -96,16 +95,11 @@ func (fs *Sources) write(rel string) error {
 	}
 	abs := filepath.Join(fs.dir, filepath.FromSlash(rel))
 	dir := filepath.Dir(abs)
-	fs.mu.Lock()
-	made := fs.made[dir]
-	fs.mu.Unlock()
-	if !made {
+	if _, ok := fs.made.Load(dir); !ok {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return fmt.Errorf("flux: %w", err)
 		}
-		fs.mu.Lock()
-		fs.made[dir] = true
-		fs.mu.Unlock()
+		fs.made.Store(dir, true)
 	}
 	if err := os.WriteFile(abs, data, 0o644); err != nil {
 		return fmt.Errorf("flux: %w", err)
